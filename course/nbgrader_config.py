@@ -1,0 +1,31 @@
+"""nbgrader configuration shared by the kit's build, the learner's checker and cohorts.
+
+coursekit loads this file for every nbgrader call and then sets the course root, the
+gradebook URL and the kernel limits itself. A trainer's cohort folder gets a copy.
+"""
+
+c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads the file)
+
+c.CourseDirectory.course_id = "coursekit"
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.release_directory = "release"
+
+# What a learner sees in place of a solution. Plain words for people who are not programmers.
+c.ClearSolutions.code_stub = {
+    "python": "# YOUR ANSWER HERE: replace this line and the next one with your answer\nraise NotImplementedError()"
+}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE (write in full sentences)"
+
+# A learner who deletes a test cell still gets it run: nbgrader restores it from the source.
+c.OverwriteCells.add_missing_cells = True
+
+# Per-cell time limit in seconds; coursekit also sets a whole-notebook limit and a memory limit.
+c.Execute.timeout = 30
+c.Execute.interrupt_on_timeout = True
+
+# Feedback never shows hidden tests (nbgrader shows them by default, issue #917).
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]

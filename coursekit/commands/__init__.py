@@ -1,0 +1,1 @@
+"""One module per ``coursekit`` subcommand; see coursekit/cli.py."""

@@ -1,0 +1,72 @@
+"""Reading notebooks and their nbgrader and coursekit cell metadata."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+
+from coursekit.errors import UsageError
+
+SOLUTION_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+
+
+def read(path: str | Path) -> nbformat.NotebookNode:
+    """Read a notebook, or raise one clear UsageError saying what is wrong with the file."""
+    path = Path(path)
+    if not path.exists():
+        raise UsageError(f"{path}: no such file; check the path (tab completion helps)")
+    if path.is_dir():
+        raise UsageError(f"{path}: is a folder; give the path of the .ipynb notebook inside it")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: is not a text file, so not a Jupyter notebook (.ipynb)")
+    if not text.strip():
+        raise UsageError(f"{path}: the file is empty; save the notebook in JupyterLab (Ctrl+S) and try again")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(
+            f"{path}: is not valid notebook JSON (line {exc.lineno}, column {exc.colno}); "
+            "open it in JupyterLab and save it again, or start again from a fresh copy of the exercise"
+        )
+    if not isinstance(data, dict) or "cells" not in data or "nbformat" not in data:
+        raise UsageError(f"{path}: is JSON but not a Jupyter notebook (no 'cells' or 'nbformat')")
+    try:
+        return nbformat.reads(text, as_version=4)
+    except Exception as exc:  # nbformat raises several kinds for malformed notebooks
+        raise UsageError(f"{path}: is not a readable notebook ({exc.__class__.__name__}); save it again from JupyterLab")
+
+
+def nbgrader_meta(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+
+
+def is_graded(cell) -> bool:
+    return bool(nbgrader_meta(cell).get("grade") or nbgrader_meta(cell).get("task"))
+
+
+def is_autograded_test(cell) -> bool:
+    meta = nbgrader_meta(cell)
+    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def graded_cells(nb) -> list:
+    return [c for c in nb.cells if is_graded(c)]
+
+
+def module_id_of(nb, path: Path | None = None) -> str | None:
+    """The module a notebook belongs to: its ``coursekit.module`` metadata, else its folder name."""
+    meta = nb.get("metadata", {}).get("coursekit", {})
+    if isinstance(meta, dict) and meta.get("module"):
+        return str(meta["module"])
+    if path is not None:
+        return Path(path).resolve().parent.name
+    return None
+
+
+def source_text(cell) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
