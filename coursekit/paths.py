@@ -48,3 +48,16 @@ def datasets_dir() -> Path:
 
 def competencies_dir() -> Path:
     return course_root() / "competencies"
+
+
+# The self-paced learner's own nbgrader course folder and the id they are graded under.
+SELF_LEARNER_ID = "self"
+COURSE_ID = "coursekit"
+
+
+def personal_course_dir() -> Path:
+    return learner_home() / "course"
+
+
+def personal_gradebook_url() -> str:
+    return f"sqlite:///{personal_course_dir() / 'gradebook.db'}"
