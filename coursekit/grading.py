@@ -87,18 +87,25 @@ def _worker(root: str, module_id: str, student: str, db_url: str | None, limits:
     return {"success": bool(result.get("success")), "error": result.get("error") or "", "log": result.get("log") or ""}
 
 
+REASONS = {
+    "unreadable": "unreadable notebook: the file is not a valid notebook; save it again from JupyterLab",
+    "kernel": "kernel died: the code stopped Python itself (os._exit, a crash, or running out of memory)",
+    "memory": "out of memory: the code used more than the memory limit",
+}
+
+
 def _reason_from_log(text: str) -> str:
+    """Turn nbgrader's log into one of the kit's failure reasons (never a silent zero)."""
     low = text.lower()
-    if "memoryerror" in low or "out of memory" in low:
-        return "out of memory"
     if "deadkernelerror" in low or "kernel died" in low:
-        return "kernel died"
-    if "notjsonerror" in low or "notebook does not appear to be json" in low or "unreadable" in low:
-        return "unreadable notebook"
-    if "validationerror" in low:
-        return "unreadable notebook"
-    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
-    return lines[-1][:200] if lines else "nbgrader could not grade it"
+        return REASONS["kernel"]
+    if "memoryerror" in low or "out of memory" in low:
+        return REASONS["memory"]
+    if any(k in low for k in ("notjsonerror", "does not appear to be json", "jsondecodeerror",
+                               "validationerror", "unreadable", "notebook is invalid", "bad notebook")):
+        return REASONS["unreadable"]
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip() and not ln.startswith(" ")]
+    return (lines[-1][:200] if lines else "nbgrader could not grade it")
 
 
 def run_autograde(root: Path, module_id: str, student: str, limits: Limits, db_url: str | None = None) -> RunResult:
@@ -116,7 +123,7 @@ def run_autograde(root: Path, module_id: str, student: str, limits: Limits, db_u
         out, err = proc.communicate(timeout=limits.notebook_timeout)
     except subprocess.TimeoutExpired:
         _kill_group(proc)
-        return RunResult(False, f"timed out: the notebook took longer than {limits.notebook_timeout} s in all")
+        return RunResult(False, f"timed out: the whole notebook took longer than {limits.notebook_timeout} s")
     last = out.strip().splitlines()[-1] if out.strip() else ""
     try:
         data = json.loads(last)
@@ -124,7 +131,7 @@ def run_autograde(root: Path, module_id: str, student: str, limits: Limits, db_u
         return RunResult(False, f"grader crashed (exit {proc.returncode}): {_reason_from_log(err)}", err)
     log = data.get("log", "") + data.get("error", "")
     if not data.get("success"):
-        return RunResult(False, _reason_from_log(data.get("error") or data.get("log") or err), log)
+        return RunResult(False, _reason_from_log(log + err), log)
     return RunResult(True, "", log)
 
 
@@ -180,7 +187,11 @@ def explain(answer_cell, test_cell, cell_timeout: int) -> tuple[str, str]:
         for err in _errors(answer_cell):
             if err.get("ename") == "NotImplementedError":
                 return "not_attempted", "Not answered yet: replace the 'YOUR ANSWER HERE' lines with your answer."
-            return "error", (f"Your answer cell stopped with {err.get('ename')}: {_first_line(err.get('evalue'))}. "
+            if err.get("ename") == "MemoryError":
+                return "error", ("Your answer cell used more memory than the limit allows and was stopped. "
+                                 "Work on a smaller piece of the data, or avoid copying it many times.")
+            detail = _first_line(err.get("evalue"))
+            return "error", (f"Your answer cell stopped with {err.get('ename')}{': ' + detail if detail else ''}. "
                              "Fix that error first; the checks below it depend on it.")
     errs = _errors(test_cell) if test_cell is not None else []
     if not errs:
@@ -205,17 +216,12 @@ def question_results(graded_nb, gradebook_grades: dict, cell_timeout: int) -> li
         if not (meta.get("grade") or meta.get("task")):
             continue
         gid = meta.get("grade_id")
-        score, max_score, auto = gradebook_grades.get(gid, (None, meta.get("points", 0), True))
+        score, max_score = gradebook_grades.get(gid, (None, meta.get("points", 0)))
         tag = cell.metadata.get("coursekit", {}) if isinstance(cell.metadata.get("coursekit"), dict) else {}
         common = dict(grade_id=gid, max_points=float(max_score or 0),
                       competencies=list(tag.get("competencies", [])), level=tag.get("level"))
-        if not auto:
-            if score is None:
-                results.append(QuestionResult(points=None, status="needs_grading", autograded=False,
-                                              message="Written answer: a trainer grades it with the rubric.", **common))
-            else:
-                results.append(QuestionResult(points=float(score), status="passed" if score >= max_score else "partial",
-                                              autograded=False, message="Graded by a trainer.", **common))
+        if cell.cell_type != "code" or meta.get("solution"):
+            results.append(_written_result(cell, score, common))
             continue
         score = float(score or 0)
         if score >= float(max_score):
@@ -229,23 +235,47 @@ def question_results(graded_nb, gradebook_grades: dict, cell_timeout: int) -> li
     return results
 
 
+def _written_result(cell, manual_score, common) -> QuestionResult:
+    """A written answer: graded by hand, so its points are pending until a trainer grades it."""
+    text = notebooks.source_text(cell).strip()
+    if manual_score is not None:
+        status = "passed" if manual_score >= common["max_points"] else "partial"
+        return QuestionResult(points=float(manual_score), status=status, autograded=False,
+                              message="Graded by a trainer.", **common)
+    if not text or text.startswith("YOUR ANSWER HERE"):
+        return QuestionResult(points=None, status="not_attempted", autograded=False,
+                              message="Not answered yet: write your answer in place of 'YOUR ANSWER HERE'.", **common)
+    return QuestionResult(points=None, status="needs_grading", autograded=False,
+                          message="Written answer: a trainer grades it with the rubric.", **common)
+
+
 def gradebook_grades(db_url: str, module_id: str, student: str) -> dict:
-    """grade_id -> (score or None, max score, autograded?) from nbgrader's Gradebook."""
+    """grade_id -> (score, max score) from nbgrader's Gradebook.
+
+    For written answers the score is the trainer's (``manual_score``) or None while ungraded;
+    nbgrader's own zero for an unchanged answer is not a grade.
+    """
     from nbgrader.api import Gradebook
 
     out = {}
     with Gradebook(db_url, course_id="coursekit") as gb:
         nb = gb.find_submission_notebook(NOTEBOOK_NAME, module_id, student)
         for g in nb.grades:
-            auto = g.auto_score is not None or (g.cell.cell_type == "code" and not _is_solution_cell(g))
-            score = g.score if (g.auto_score is not None or g.manual_score is not None) else None
-            out[g.name] = (score, g.max_score, auto)
+            if g.cell.cell_type == "markdown" or _is_solution_cell(g):
+                out[g.name] = (g.manual_score, g.max_score)
+            else:
+                score = g.manual_score if g.manual_score is not None else g.auto_score
+                out[g.name] = (score, g.max_score)
     return out
 
 
 def _is_solution_cell(grade) -> bool:
-    # A graded code cell that is also a solution cell is graded by hand.
-    return grade.cell.cell_type == "markdown" or getattr(grade.cell, "solution", False)
+    # A graded cell that is also a solution cell is graded by hand.
+    from nbgrader.api import SolutionCell
+
+    return grade.cell.cell_type == "markdown" or any(
+        isinstance(c, SolutionCell) and c.name == grade.name for c in grade.notebook.notebook.solution_cells
+    )
 
 
 if __name__ == "__main__":

@@ -28,6 +28,8 @@ def course_config(root: Path, db_url: str | None = None, extra: Config | None = 
     cfg = loader.load_config()
     cfg.CourseDirectory.root = str(root)
     cfg.CourseDirectory.db_url = db_url or f"sqlite:///{Path(root) / 'gradebook.db'}"
+    # Without an exchange nbgrader warns about /usr/local/share; a course folder has its own.
+    cfg.Exchange.root = str(Path(root) / "exchange")
     if extra is not None:
         cfg.merge(extra)
     return cfg

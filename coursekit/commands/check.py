@@ -1,0 +1,63 @@
+"""coursekit check NOTEBOOK [--json]"""
+
+from __future__ import annotations
+
+import json
+
+from coursekit import selfcheck
+from coursekit.grading import Limits
+
+STATUS_WORDS = {
+    "passed": "correct",
+    "partial": "partly right",
+    "failed": "not yet",
+    "not_attempted": "not answered",
+    "timed_out": "out of time",
+    "error": "error",
+    "needs_grading": "to be graded",
+}
+
+
+def register(sub) -> None:
+    p = sub.add_parser("check", help="grade one exercise notebook and record your progress (learners)",
+                       description="Grade an exercise notebook with nbgrader on this computer, print the "
+                       "points and feedback for each question, and record the result for `coursekit progress`. "
+                       "Save the notebook first. Exits 0 whatever the score.")
+    p.add_argument("notebook", help="path to your exercise, e.g. exercises/m01_right_tool/exercise.ipynb")
+    p.add_argument("--json", action="store_true", help="print one JSON object (for scripts)")
+    p.add_argument("--cell-timeout", type=int, default=30, metavar="S", help="seconds one cell may run (default 30)")
+    p.add_argument("--timeout", type=int, default=300, metavar="S", help="seconds the whole notebook may run (default 300)")
+    p.add_argument("--memory-mb", type=int, default=4096, metavar="MB", help="memory limit for your code (default 4096)")
+    p.set_defaults(func=run)
+
+
+def _fmt(x) -> str:
+    return "-" if x is None else (f"{x:g}")
+
+
+def run(args) -> int:
+    from coursekit.errors import UsageError
+
+    try:
+        limits = Limits(args.cell_timeout, args.timeout, args.memory_mb)
+    except ValueError as exc:
+        raise UsageError(f"{exc}; give a whole number above 0")
+    result = selfcheck.check(args.notebook, limits)
+    if args.json:
+        print(json.dumps(result.as_json(), indent=1))
+        return 0
+    print(f"{result.module}: {result.title}")
+    if result.status != "graded":
+        print(f"  Could not grade this notebook: {result.reason}")
+        print("  This attempt was not graded. Fix the problem above and run the check again.")
+        return 0
+    width = max((len(q.grade_id) for q in result.questions), default=10)
+    for q in result.questions:
+        word = STATUS_WORDS.get(q.status, q.status)
+        print(f"  {q.grade_id:<{width}}  {_fmt(q.points):>4} / {_fmt(q.max_points):<4} {word:<13} {q.message}")
+    print(f"  Autograded total: {_fmt(result.total)} / {_fmt(result.max)}")
+    written = [q for q in result.questions if not q.autograded]
+    if written:
+        print(f"  Written answers ({len(written)}) are graded by a trainer; the model answers are in the facilitator guide.")
+    print("  Recorded for `coursekit progress`.")
+    return 0

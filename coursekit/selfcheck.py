@@ -1,0 +1,110 @@
+"""``coursekit check``: grade one notebook for a self-paced learner and record the result.
+
+The learner's personal nbgrader course lives in ``paths.personal_course_dir()`` (outside the files
+git tracks). Its source is a copy of the kit's ``solutions/<module>``; its gradebook keeps every
+check, which ``coursekit progress`` reads as self-paced evidence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from coursekit import grading, nbgrader_setup, notebooks, paths, syllabus
+from coursekit.errors import UsageError
+from coursekit.grading import Limits, QuestionResult
+
+
+@dataclass
+class CheckResult:
+    module: str
+    title: str
+    status: str                  # graded or failed
+    reason: str = ""
+    questions: list[QuestionResult] = field(default_factory=list)
+
+    @property
+    def total(self) -> float:
+        return sum(q.points or 0 for q in self.questions if q.autograded)
+
+    @property
+    def max(self) -> float:
+        return sum(q.max_points for q in self.questions if q.autograded)
+
+    def as_json(self) -> dict:
+        out = {"module": self.module, "total": self.total, "max": self.max, "status": self.status,
+               "questions": [q.as_json() for q in self.questions]}
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+def _digest(folder: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        if p.is_file() and ".ipynb_checkpoints" not in p.parts:
+            h.update(str(p.relative_to(folder)).encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def prepare_course(module: syllabus.Module, root: Path) -> None:
+    """Copy the module's source into the personal course and (re)generate it when it changed."""
+    src = module.solution_notebook.parent
+    if not module.solution_notebook.exists():
+        raise UsageError(f"module {module.id} has no source notebook at {module.solution_notebook}")
+    stamp = root / ".stamps" / f"{module.id}.sha256"
+    digest = _digest(src)
+    if stamp.exists() and stamp.read_text() == digest and (root / "gradebook.db").exists():
+        return
+    dest = root / "source" / module.id
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    result = nbgrader_setup.api(root).generate_assignment(module.id, force=True)
+    if not result.get("success"):
+        raise UsageError(f"could not prepare module {module.id} for checking: {(result.get('error') or '').strip()[-300:]}")
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(digest)
+
+
+def identify_module(nb, path: Path) -> syllabus.Module:
+    mid = notebooks.module_id_of(nb, path)
+    known = syllabus.module_ids()
+    if mid not in known:
+        raise UsageError(
+            f"{path}: this notebook belongs to no module of the course (found {mid!r}); "
+            f"check an exercise from exercises/<module>/, one of: {', '.join(known)}"
+        )
+    return syllabus.get(mid)
+
+
+def check(path: str | Path, limits: Limits | None = None) -> CheckResult:
+    path = Path(path)
+    nb = notebooks.read(path)          # clear UsageError for a missing, empty or broken file
+    module = identify_module(nb, path)
+    limits = limits or Limits()
+    root = paths.personal_course_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    prepare_course(module, root)
+
+    student = paths.SELF_LEARNER_ID
+    submitted = root / "submitted" / student / module.id
+    if submitted.exists():
+        shutil.rmtree(submitted)
+    submitted.mkdir(parents=True)
+    shutil.copyfile(path, submitted / f"{grading.NOTEBOOK_NAME}.ipynb")
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
+    (submitted / "timestamp.txt").write_text(now)
+
+    run = grading.run_autograde(root, module.id, student, limits)
+    if not run.ok:
+        return CheckResult(module.id, module.title, "failed", run.reason)
+    graded_path = root / "autograded" / student / module.id / f"{grading.NOTEBOOK_NAME}.ipynb"
+    graded_nb = notebooks.read(graded_path)
+    grades = grading.gradebook_grades(paths.personal_gradebook_url(), module.id, student)
+    questions = grading.question_results(graded_nb, grades, limits.cell_timeout)
+    return CheckResult(module.id, module.title, "graded", "", questions)

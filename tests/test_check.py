@@ -1,0 +1,108 @@
+"""`coursekit check` on a tiny course: the grader tells right from wrong and says why."""
+
+import json
+
+import nbformat
+import pytest
+
+import minicourse
+from coursekit.cli import main
+
+pytestmark = pytest.mark.slow
+
+
+def _release(root):
+    return root / "exercises" / minicourse.MODULE / "exercise.ipynb"
+
+
+def _check_json(path, capsys, *extra):
+    assert main(["check", str(path), "--json", *extra]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def _write(tmp_path, name, nb):
+    path = tmp_path / name
+    nbformat.write(nb, path)
+    return path
+
+
+def test_release_scores_zero_and_solution_full(mini_course, learner_home, capsys):
+    out = _check_json(_release(mini_course), capsys)
+    assert out["module"] == minicourse.MODULE and out["status"] == "graded"
+    assert (out["total"], out["max"]) == (0, 5)
+    statuses = {q["grade_id"]: q["status"] for q in out["questions"]}
+    assert statuses == {"q1": "not_attempted", "q2": "not_attempted", "w1_memo": "not_attempted"}
+
+    out = _check_json(mini_course / "solutions" / minicourse.MODULE / "exercise.ipynb", capsys)
+    assert out["total"] == out["max"] == 5
+    written = [q for q in out["questions"] if q["grade_id"] == "w1_memo"][0]
+    assert written["points"] is None and written["status"] == "needs_grading"
+
+
+def test_wrong_answer_loses_points_with_hidden_test_message(mini_course, learner_home, capsys, tmp_path):
+    nb = nbformat.read(_release(mini_course), as_version=4)
+    minicourse.set_answer(nb, "q1_answer", "higher = 'b'")
+    minicourse.set_answer(nb, "q2_answer", "ratio = 0.5")
+    out = _check_json(_write(tmp_path, "attempt.ipynb", nb), capsys)
+    by_id = {q["grade_id"]: q for q in out["questions"]}
+    assert by_id["q1"]["points"] == 0 and by_id["q1"]["status"] == "failed"
+    assert by_id["q1"]["message"] == "Compare the two rates again."
+    assert "max(" not in by_id["q1"]["message"]          # no hidden test code in feedback
+    assert by_id["q2"]["points"] == 3
+    assert out["total"] == 3
+
+
+def test_infinite_loop_ends_with_zero_and_time_message(mini_course, learner_home, capsys, tmp_path):
+    nb = nbformat.read(_release(mini_course), as_version=4)
+    minicourse.set_answer(nb, "q1_answer", "while True:\n    pass")
+    minicourse.set_answer(nb, "q2_answer", "ratio = 0.5")
+    out = _check_json(_write(tmp_path, "loop.ipynb", nb), capsys, "--cell-timeout", "2")
+    by_id = {q["grade_id"]: q for q in out["questions"]}
+    assert out["status"] == "graded"
+    assert by_id["q1"]["status"] == "timed_out" and by_id["q1"]["points"] == 0
+    assert "ran for more than 2 s" in by_id["q1"]["message"]
+    assert by_id["q2"]["points"] == 3                   # the rest of the notebook still counts
+
+
+def test_memory_hog_is_stopped_by_the_limit(mini_course, learner_home, capsys, tmp_path):
+    nb = nbformat.read(_release(mini_course), as_version=4)
+    minicourse.set_answer(nb, "q1_answer", "blob = bytearray(3 * 1024**3)\nhigher = 'a'")
+    out = _check_json(_write(tmp_path, "hog.ipynb", nb), capsys, "--memory-mb", "1500")
+    q1 = [q for q in out["questions"] if q["grade_id"] == "q1"][0]
+    assert q1["points"] == 0 and "memory" in q1["message"]
+
+
+def test_killed_kernel_is_a_failure_not_a_zero(mini_course, learner_home, capsys, tmp_path):
+    nb = nbformat.read(_release(mini_course), as_version=4)
+    minicourse.set_answer(nb, "q1_answer", "import os\nos._exit(3)")
+    out = _check_json(_write(tmp_path, "exit.ipynb", nb), capsys)
+    assert out["status"] == "failed" and out["reason"].startswith("kernel died")
+
+
+def test_human_output_lists_each_question(mini_course, learner_home, capsys):
+    assert main(["check", str(_release(mini_course))]) == 0
+    text = capsys.readouterr().out
+    assert "q1" in text and "q2" in text and "Autograded total: 0 / 5" in text
+
+
+@pytest.mark.parametrize("content, needle", [
+    (None, "no such file"),
+    ("", "empty"),
+    ("{not json", "not valid notebook JSON"),
+    ('{"a": 1}', "not a Jupyter notebook"),
+])
+def test_bad_files_exit_2_with_one_line(mini_course, learner_home, capsys, tmp_path, content, needle):
+    path = tmp_path / "answer.ipynb"
+    if content is not None:
+        path.write_text(content)
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert needle in err and len(err.splitlines()) == 1
+
+
+def test_notebook_of_no_module_exits_2(mini_course, learner_home, capsys, tmp_path):
+    nb = nbformat.read(_release(mini_course), as_version=4)
+    nb.metadata["coursekit"] = {"module": "m99_unknown"}
+    path = _write(tmp_path, "other.ipynb", nb)
+    assert main(["check", str(path)]) == 2
+    assert "belongs to no module" in capsys.readouterr().err
