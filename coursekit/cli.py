@@ -35,7 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra and getattr(args, "command", None) != "lab":  # only `lab` passes options on
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.extra = extra
     except SystemExit as exc:  # argparse already printed its message; usage errors are status 2
         return int(exc.code or 0)
     if not getattr(args, "func", None):

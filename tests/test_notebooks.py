@@ -1,0 +1,34 @@
+"""nbval: lessons and the start page reproduce their stored outputs; solutions run."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from coursekit import syllabus
+
+REPO = Path(__file__).resolve().parent.parent
+SANITIZE = REPO / "tests" / "nbval_sanitize.cfg"
+pytestmark = pytest.mark.slow
+
+
+def _nbval(path: Path, mode: str) -> None:
+    cmd = [sys.executable, "-m", "pytest", mode, str(path), "--nbval-current-env", "-q",
+           "-p", "no:cacheprovider", "--nbval-sanitize-with", str(SANITIZE), "-o", "addopts="]
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+
+
+@pytest.mark.parametrize("module_id", [m.id for m in syllabus.modules()])
+def test_lesson_outputs_reproduce(module_id):
+    _nbval(syllabus.get(module_id).lesson_notebook, "--nbval")
+
+
+@pytest.mark.parametrize("module_id", [m.id for m in syllabus.modules()])
+def test_solution_runs(module_id):
+    _nbval(syllabus.get(module_id).solution_notebook, "--nbval-lax")
+
+
+def test_start_page_lists_the_syllabus():
+    _nbval(REPO / "START.ipynb", "--nbval")
