@@ -34,7 +34,9 @@ def modules_table_html() -> str:
             "</tr>"
         )
     head = "<tr><th>#</th><th>Module</th><th>Time</th><th>Who it is for</th><th>Open</th></tr>"
-    return f'<table><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
+    # JupyterLab right-aligns table cells by default; text reads better left-aligned.
+    style = "<style>.coursekit-modules td, .coursekit-modules th {text-align: left; vertical-align: top;}</style>"
+    return f'{style}<table class="coursekit-modules"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
 
 
 def show() -> None:
