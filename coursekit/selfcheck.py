@@ -108,3 +108,32 @@ def check(path: str | Path, limits: Limits | None = None) -> CheckResult:
     grades = grading.gradebook_grades(paths.personal_gradebook_url(), module.id, student)
     questions = grading.question_results(graded_nb, grades, limits.cell_timeout)
     return CheckResult(module.id, module.title, "graded", "", questions)
+
+
+def report_text(result: CheckResult) -> str:
+    """The learner-facing report that ``coursekit check`` prints."""
+    from coursekit.commands.check import format_report
+
+    return format_report(result)
+
+
+def check_this_notebook(limits: Limits | None = None) -> None:
+    """Grade the notebook this is called from (its last saved version) and print the report.
+
+    JupyterLab tells the kernel which notebook it belongs to (``JPY_SESSION_NAME``). While nbgrader
+    itself grades the notebook, or outside JupyterLab, this only says how to check.
+    """
+    import os
+
+    if os.environ.get("NBGRADER_EXECUTION"):
+        return  # being graded: never grade recursively
+    session = os.environ.get("JPY_SESSION_NAME", "")
+    if not session.endswith(".ipynb") or not Path(session).exists():
+        print("To check this exercise, save it (Ctrl+S) and run in a terminal:\n"
+              "    coursekit check exercises/<module>/exercise.ipynb")
+        return
+    print("Checking the last saved version of this notebook (save with Ctrl+S first) ...", flush=True)
+    try:
+        print(report_text(check(session, limits)))
+    except UsageError as exc:
+        print(f"Could not check this notebook: {exc}")

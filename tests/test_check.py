@@ -106,3 +106,20 @@ def test_notebook_of_no_module_exits_2(mini_course, learner_home, capsys, tmp_pa
     path = _write(tmp_path, "other.ipynb", nb)
     assert main(["check", str(path)]) == 2
     assert "belongs to no module" in capsys.readouterr().err
+
+
+def test_check_from_inside_the_notebook(mini_course, learner_home, capsys, monkeypatch):
+    from coursekit.selfcheck import check_this_notebook
+
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    check_this_notebook()
+    assert "coursekit check" in capsys.readouterr().out       # outside JupyterLab: how to check
+
+    monkeypatch.setenv("JPY_SESSION_NAME", str(_release(mini_course)))
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    check_this_notebook()
+    assert capsys.readouterr().out == ""                       # while nbgrader grades: nothing
+
+    monkeypatch.delenv("NBGRADER_EXECUTION")
+    check_this_notebook()
+    assert "Autograded total: 0 / 5" in capsys.readouterr().out

@@ -45,19 +45,25 @@ def run(args) -> int:
     result = selfcheck.check(args.notebook, limits)
     if args.json:
         print(json.dumps(result.as_json(), indent=1))
-        return 0
-    print(f"{result.module}: {result.title}")
+    else:
+        print(format_report(result))
+    return 0
+
+
+def format_report(result) -> str:
+    lines = [f"{result.module}: {result.title}"]
     if result.status != "graded":
-        print(f"  Could not grade this notebook: {result.reason}")
-        print("  This attempt was not graded. Fix the problem above and run the check again.")
-        return 0
+        lines.append(f"  Could not grade this notebook: {result.reason}")
+        lines.append("  This attempt was not graded. Fix the problem above and run the check again.")
+        return "\n".join(lines)
     width = max((len(q.grade_id) for q in result.questions), default=10)
     for q in result.questions:
         word = STATUS_WORDS.get(q.status, q.status)
-        print(f"  {q.grade_id:<{width}}  {_fmt(q.points):>4} / {_fmt(q.max_points):<4} {word:<13} {q.message}")
-    print(f"  Autograded total: {_fmt(result.total)} / {_fmt(result.max)}")
+        lines.append(f"  {q.grade_id:<{width}}  {_fmt(q.points):>4} / {_fmt(q.max_points):<4} {word:<13} {q.message}")
+    lines.append(f"  Autograded total: {_fmt(result.total)} / {_fmt(result.max)}")
     written = [q for q in result.questions if not q.autograded]
     if written:
-        print(f"  Written answers ({len(written)}) are graded by a trainer; the model answers are in the facilitator guide.")
-    print("  Recorded for `coursekit progress`.")
-    return 0
+        lines.append(f"  Written answers ({len(written)}) are graded by a trainer; compare yours with the "
+                     f"model answer in modules/{result.module}/facilitator.md once you have written it.")
+    lines.append("  Recorded for `coursekit progress`.")
+    return "\n".join(lines)
