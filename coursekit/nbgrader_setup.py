@@ -29,7 +29,9 @@ def course_config(root: Path, db_url: str | None = None, extra: Config | None = 
     cfg.CourseDirectory.root = str(root)
     cfg.CourseDirectory.db_url = db_url or f"sqlite:///{Path(root) / 'gradebook.db'}"
     # Without an exchange nbgrader warns about /usr/local/share; a course folder has its own.
-    cfg.Exchange.root = str(Path(root) / "exchange")
+    exchange = Path(root) / "exchange"
+    exchange.mkdir(parents=True, exist_ok=True)
+    cfg.Exchange.root = str(exchange)
     if extra is not None:
         cfg.merge(extra)
     return cfg

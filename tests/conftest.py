@@ -9,7 +9,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # nbgrader calls `alembic` from the environment's bin/.
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 
 @pytest.fixture

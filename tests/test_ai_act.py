@@ -34,6 +34,7 @@ def test_eight_prohibited_practices_a_to_h():
     assert list(df["point"]) == list("abcdefgh")
     assert list(df["ref"]) == [f"Art. 5(1)({p})" for p in "abcdefgh"]
     assert df["description"].str.len().min() > 20
+    assert df["why_banned"].str.len().min() > 20
     assert df["name"].is_unique
 
 
