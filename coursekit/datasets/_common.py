@@ -18,7 +18,7 @@ import io
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
@@ -157,7 +157,7 @@ def read_csv(table: Table, source) -> pd.DataFrame:
     df = pd.read_csv(source, dtype=dtype, keep_default_na=False, na_values=[""])
     for c in dates:
         fmt = "%Y-%m-%d" if c.kind == "date" else "%Y-%m"
-        df[c.name] = pd.to_datetime(df[c.name], format=fmt)
+        df[c.name] = pd.to_datetime(df[c.name], format=fmt).astype("datetime64[ns]")
     return df
 
 
@@ -257,7 +257,7 @@ CASES = {
               "reversed within days",
     "allegheny": "Allegheny Family Screening Tool, US: workers disagreed with the score about a third of the time; "
                  "the algorithm alone showed a larger screen-in disparity than the workers' decisions",
-    "sweden": "Forsakringskassan, Sweden (temporary parental benefit): women flagged more than 1.5 times as often "
+    "sweden": "Försäkringskassan, Sweden (temporary parental benefit): women flagged more than 1.5 times as often "
               "although random controls showed they made no more errors",
     "denmark": "Udbetaling Danmark: about 90% of the cases its model opened were not fraud (Amnesty, 2024)",
     "rotterdam": "Rotterdam welfare-fraud model: about 30,000 recipients scored, the top 1,000-1,500 investigated "
@@ -383,9 +383,10 @@ Python with `coursekit.datasets.load("{module.NAME}")`{_table_hint(module)}; the
 The files are generated, not edited by hand: `coursekit datasets build {module.NAME}` regenerates
 them from the generator and its fixed seed, byte for byte the same on every machine, and
 `coursekit datasets build --check` fails when the committed files differ from what the generator
-makes. To change the data, change the generator, rebuild, and check that the lessons and
-exercises that use it still hold (the tests recompute every manifest value from the CSV files).
-Report problems through the course kit's issue tracker.
+makes (which would also reveal a NumPy release that changed its random-number streams). To
+change the data, change the generator, rebuild, and check that the lessons and exercises that
+use it still hold (the tests recompute every manifest value from the CSV files). Report
+problems through the course kit's issue tracker.
 """
 
 

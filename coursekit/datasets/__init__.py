@@ -1,0 +1,88 @@
+"""Synthetic public-service datasets with planted, documented ground truth.
+
+Each dataset lives in ``datasets/`` as one or more CSV files that start with its name, a
+datasheet (``<name>.datasheet.md``) and a manifest of planted facts (``<name>.manifest.json``).
+They are made by the seeded generators in this package (``coursekit datasets build``)::
+
+    from coursekit import datasets
+    claims = datasets.load("benefit_claims")            # datasets/benefit_claims.csv
+    truth = datasets.load("benefit_claims", "truth")    # datasets/benefit_claims_truth.csv
+    facts = datasets.manifest("benefit_claims")["facts"]
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from coursekit import paths
+from coursekit.errors import UsageError
+
+if TYPE_CHECKING:  # pandas is imported only when a dataset is loaded, to keep the command line quick
+    import pandas as pd
+
+NAMES: tuple[str, ...] = (
+    "benefit_claims",
+    "caseworker_decisions",
+    "service_records",
+    "model_monitoring",
+    "vendor_trial",
+)
+
+__all__ = ["NAMES", "load", "manifest", "schema", "tables", "generator"]
+
+
+def _check_name(name: str) -> str:
+    if name not in NAMES:
+        raise UsageError(f"unknown dataset {name!r}; known datasets: {', '.join(NAMES)}")
+    return name
+
+
+def generator(name: str) -> ModuleType:
+    """The module that generates dataset ``name`` (its tables, generator, facts and datasheet)."""
+    return importlib.import_module(f"coursekit.datasets.{_check_name(name)}")
+
+
+def tables(name: str) -> tuple[str | None, ...]:
+    """The tables of a dataset: ``None`` for the main file, then e.g. ``"truth"`` or ``"census"``."""
+    return tuple(generator(name).TABLES)
+
+
+def _table(name: str, table: str | None):
+    mod = generator(name)
+    if table not in mod.TABLES:
+        known = ", ".join(repr(k) for k in mod.TABLES if k is not None) or "none"
+        raise UsageError(f"dataset {name!r} has no table {table!r}; its extra tables: {known} (or None for the main file)")
+    return mod.TABLES[table]
+
+
+def load(name: str, table: str | None = None) -> pd.DataFrame:
+    """Read ``datasets/<name>.csv`` (or ``datasets/<name>_<table>.csv``) with typed columns.
+
+    Text columns are strings, whole numbers ``int64`` (``Int64`` where values may be missing),
+    True/False columns ``bool`` (``boolean`` where values may be missing) and dates are parsed.
+    """
+    from coursekit.datasets._common import read_csv
+
+    spec = _table(name, table)
+    path = paths.datasets_dir() / spec.filename
+    if not path.exists():
+        raise UsageError(f"{path} is missing; run `coursekit datasets build {name}`")
+    return read_csv(spec, path)
+
+
+def manifest(name: str) -> dict:
+    """The planted facts of a dataset, as recorded in ``datasets/<name>.manifest.json``."""
+    path = paths.datasets_dir() / f"{_check_name(name)}.manifest.json"
+    if not path.exists():
+        raise UsageError(f"{path} is missing; run `coursekit datasets build {name}`")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def schema(name: str, table: str | None = None):
+    """A pandera ``DataFrameSchema`` for a table as ``load`` returns it."""
+    from coursekit.datasets.schemas import schema_for
+
+    return schema_for(_table(name, table))
