@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from coursekit import build
-
 
 def register(sub) -> None:
     p = sub.add_parser("build", help="regenerate exercises/ from solutions/ with nbgrader (authors)",
@@ -18,6 +16,8 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from coursekit import build  # imported here so that `coursekit --help` starts fast
+
     changed, problems = build.build(args.modules or None, check=args.check)
     for path in changed:
         print(f"wrote {path}")

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 
-from coursekit import selfcheck
-from coursekit.grading import Limits
-
 STATUS_WORDS = {
     "passed": "correct",
     "partial": "partly right",
@@ -36,7 +33,9 @@ def _fmt(x) -> str:
 
 
 def run(args) -> int:
+    from coursekit import selfcheck  # imported here so that `coursekit --help` starts fast
     from coursekit.errors import UsageError
+    from coursekit.grading import Limits
 
     try:
         limits = Limits(args.cell_timeout, args.timeout, args.memory_mb)
