@@ -7,13 +7,12 @@ then looks for anything of the solution that leaked into the release.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from coursekit import competencies, nbgrader_setup, notebooks, paths, syllabus
+from coursekit import competencies, fileio, nbgrader_setup, notebooks, paths, syllabus
 from coursekit.errors import UsageError
 from coursekit.syllabus import Module
 
@@ -47,18 +46,6 @@ def generate_release(module: Module) -> dict[str, bytes]:
         }
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_release(module: Module, files: dict[str, bytes]) -> list[str]:
     """Write the release into exercises/<id>/, removing files no longer released. Returns changed paths."""
     dest = module.exercise_notebook.parent
@@ -66,7 +53,7 @@ def write_release(module: Module, files: dict[str, bytes]) -> list[str]:
     for rel, data in files.items():
         target = dest / rel
         if not target.exists() or target.read_bytes() != data:
-            _atomic_write(target, data)
+            fileio.atomic_write(target, data)
             changed.append(str(target.relative_to(paths.course_root())))
     if dest.exists():
         for p in sorted(dest.rglob("*")):

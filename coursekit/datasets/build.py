@@ -12,19 +12,11 @@ import os
 import tempfile
 from pathlib import Path
 
-from coursekit import paths
+from coursekit import fileio, paths
 from coursekit.datasets import NAMES, generator
 from coursekit.errors import UsageError
 
 
-def _file_mode() -> int:
-    """Permissions for new files: what open() would give (0666 minus the umask); mkstemp uses 0600."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-_FILE_MODE = _file_mode()
 
 
 def _names(names) -> list[str]:
@@ -97,7 +89,7 @@ def write(files: dict[str, bytes], out: Path, remove: list[str] = ()) -> list[st
             temps[fname] = tmp
             with os.fdopen(fd, "wb") as fh:
                 fh.write(files[fname])
-            os.chmod(tmp, _FILE_MODE)
+            os.chmod(tmp, fileio.new_file_mode())
         for fname in changed:
             os.replace(temps.pop(fname), out / fname)
         for fname in remove:
