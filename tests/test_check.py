@@ -123,3 +123,14 @@ def test_check_from_inside_the_notebook(mini_course, learner_home, capsys, monke
     monkeypatch.delenv("NBGRADER_EXECUTION")
     check_this_notebook()
     assert "Autograded total: 0 / 5" in capsys.readouterr().out
+
+
+def test_first_module_from_the_command_line(learner_home, capsys):
+    """The foundation's promise: the release scores 0, the instructor version full marks."""
+    from coursekit import syllabus
+
+    first = syllabus.modules()[0]
+    out = _check_json(first.exercise_notebook, capsys)
+    assert out["status"] == "graded" and out["total"] == 0 and out["max"] >= 10
+    out = _check_json(first.solution_notebook, capsys)
+    assert out["total"] == out["max"] >= 10
