@@ -117,10 +117,16 @@ class Profile:
     name: str
     description: str
     requires: tuple[tuple[str, str], ...]   # (competency id, level id), in framework order
+    plural: str = ""                        # how to name the people: "caseworkers who review AI outputs"
 
     def required(self, competency_id: str) -> str | None:
         """The level this job needs in a competency, or ``None`` when it is not required."""
         return dict(self.requires).get(competency_id)
+
+
+def in_sentence(name: str) -> str:
+    """A name for the middle of a sentence: "Testing AI systems" -> "testing AI systems"."""
+    return name[:1].lower() + name[1:] if name[1:2].islower() else name
 
 
 def profiles_path() -> Path:
@@ -135,8 +141,9 @@ def _load_profiles(path: Path, competency_order: tuple[str, ...]) -> dict:
     for entry in data.get("profiles") or []:
         reqs = (entry.get("requires") or {}).items()
         reqs = tuple(sorted(((str(k), str(v)) for k, v in reqs), key=lambda kv: order.get(kv[0], len(order))))
-        out[str(entry["id"])] = Profile(str(entry["id"]), str(entry.get("name", entry["id"])),
-                                        " ".join(str(entry.get("description") or "").split()), reqs)
+        name = str(entry.get("name", entry["id"]))
+        out[str(entry["id"])] = Profile(str(entry["id"]), name, " ".join(str(entry.get("description") or "").split()),
+                                        reqs, str(entry.get("plural") or f"staff in the {in_sentence(name)} profile"))
     return out
 
 

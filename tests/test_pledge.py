@@ -1,0 +1,364 @@
+"""`coursekit pledge report`: progress against a pledge, privacy, bad input, and the benchmark."""
+
+from __future__ import annotations
+
+import csv
+import random
+import re
+import shutil
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+import evidence_course as ec
+from coursekit import cli, evidence, pledge
+
+pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+
+REPO = Path(__file__).resolve().parent.parent
+NOW = datetime(2025, 6, 1, 12, 0, 0)
+STRONG = ec.full_marks("m10_alpha", manual=False)                 # reaches working in both competencies
+WEAK = dict(STRONG, q2=0)                                          # fairness testing: 4 of 6, not reached
+
+# department: (number of caseworkers, how many of them reach the target)
+DEPTS = {"Benefits": (8, 6), "Appeals": (6, 3), "Tiny Unit": (3, 2)}
+
+
+def staff():
+    """Roster rows, with names and email addresses that must never reach a report."""
+    rows = []
+    for dept, (n, k) in DEPTS.items():
+        for i in range(n):
+            lid = f"cw-{dept.split()[0].lower()}-{i:03d}"
+            rows.append((lid, f"Zebedee{i}", f"Quillfeather-{dept.split()[0]}", f"{lid}@example.gov", dept,
+                         "caseworker", i < k))
+    for i in range(5):
+        rows.append((f"po-benefits-{i:03d}", "Ottoline", f"Pemberton{i}", f"po{i}@example.gov", "Benefits",
+                     "policy_officer", False))
+    return rows
+
+
+def write_roster(path: Path, rows, header=("learner_id", "first_name", "last_name", "email", "department", "profile")):
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        for r in rows:
+            w.writerow(r[:len(header)])
+    return path
+
+
+PLEDGE = {
+    "ministry": "Ministry of Social Affairs",
+    "title": "Caseworkers can question AI",
+    "target_date": "2027-12-31",
+    "targets": [{"name": "Caseworkers oversee AI outputs", "profiles": ["caseworker"],
+                 "competencies": ["human_oversight", "fairness_testing"], "level": "working", "share": 0.7}],
+}
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    """The course root and the two cohort gradebooks, made once (nbgrader takes seconds per gradebook)."""
+    base = tmp_path_factory.mktemp("pledge")
+    root = ec.make_root(base / "root")
+    mp = pytest.MonkeyPatch()
+    ec.use_root(mp, root)
+    rows = staff()
+    # cohort A: everyone, in January; the first Appeals caseworker did badly
+    a_subs = []
+    for lid, *_, dept, prof, reaches in rows:
+        if prof != "caseworker":
+            continue
+        first_in_appeals = lid == "cw-appeals-000"
+        a_subs.append((lid, "m10_alpha", WEAK if (first_in_appeals or not reaches) else STRONG, ec.at(10 + len(a_subs) % 15)))
+    a_subs.append(("visitor-007", "m10_alpha", STRONG, ec.at(12)))              # not on the roster
+    ec.make_gradebook(base / "cohort_a.db", a_subs)
+    # cohort B, in March: the same Appeals caseworker again, now strong (counts once, with the best)
+    ec.make_gradebook(base / "cohort_b.db", [("cw-appeals-000", "m10_alpha", STRONG, ec.at(15, 3))])
+    ec.use_root(mp, root)
+    mp.undo()
+    return base, root, rows
+
+
+@pytest.fixture
+def setup(made, tmp_path, monkeypatch):
+    base, root, rows = made
+    ec.use_root(monkeypatch, root)
+    monkeypatch.setenv("COURSEKIT_HOME", str(tmp_path / "home"))
+    roster = write_roster(tmp_path / "roster.csv", rows)
+    for name in ("cohort_a.db", "cohort_b.db"):
+        shutil.copy(base / name, tmp_path / name)
+    pledge_file = tmp_path / "pledge.yml"
+    pledge_file.write_text(yaml.safe_dump(PLEDGE))
+    yield {"root": root, "roster": roster, "a": tmp_path / "cohort_a.db", "b": tmp_path / "cohort_b.db",
+           "pledge": pledge_file, "rows": rows, "out": tmp_path / "report", "tmp": tmp_path}
+    ec.use_root(monkeypatch, root)
+
+
+def run(s, *extra, gradebooks=None, out=None):
+    gbs = gradebooks if gradebooks is not None else [s["a"], s["b"]]
+    args = ["pledge", "report", "--pledge", str(s["pledge"]), "--roster", str(s["roster"]), "--out", str(out or s["out"])]
+    for g in gbs:
+        args += ["--gradebook", str(g)]
+    return cli.main(args + list(extra))
+
+
+def read_csv(path):
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def test_report_numbers_and_files(setup, capsys):
+    assert run(setup) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1
+    assert out[0].startswith("Ministry of Social Affairs: 'Caseworkers oversee AI outputs' 64.7% of 70%")
+    html = (setup["out"] / "report.html").read_text()
+    df = read_csv(setup["out"] / "progress.csv")
+    overall = df[df["group"] == "all"].iloc[0]
+    # 6 + 3 + 2 reach it: in Appeals the weak first attempt was replaced by the strong one
+    assert (overall["staff"], overall["reached"]) == ("17", "11")
+    assert abs(float(overall["share"]) - 11 / 17) < 1e-4 and float(overall["target_share"]) == 0.7
+    comp = df[df["group"] == "competency"].set_index("competency")
+    assert comp.loc["human_oversight", "reached"] == "17"          # everyone got the oversight items right
+    assert comp.loc["fairness_testing", "reached"] == "11"
+    assert "64.7% of the 17 caseworkers who review ai outputs" in html.lower()
+    assert "1 person in the gradebooks is not on the roster" in html
+    assert html.count("src='data:image/png;base64,") >= 2 and "<script" not in html
+    assert not re.search(r"src=['\"]https?:", html)               # self-contained
+    for heading in ("Key numbers", "By department", "How to read this report"):
+        assert heading in html
+    assert re.search(r"<img src='data:image/png;base64,[^']+' alt='Line chart of the share", html)
+
+
+def test_small_groups_are_hidden_and_cannot_be_worked_out(setup):
+    assert run(setup) == 0
+    df = read_csv(setup["out"] / "progress.csv")
+    dept = df[df["group"] == "department"].set_index("department")
+    assert dept.loc["Tiny Unit", "suppressed"] == "yes" and dept.loc["Tiny Unit", "staff"] == ""
+    # with Tiny Unit hidden, Appeals must be hidden too, or 17 - 8 - 6 would give Tiny Unit away
+    assert dept.loc["Appeals", "suppressed"] == "yes"
+    assert dept.loc["Benefits", "suppressed"] == "no" and dept.loc["Benefits", "staff"] == "8"
+    cells = df[df["group"] == "department_profile"].set_index("department")
+    assert set(cells[cells["suppressed"] == "yes"].index) == {"Tiny Unit", "Appeals"}
+    html = (setup["out"] / "report.html").read_text()
+    assert "hidden" in html
+
+
+def test_min_group_is_configurable_but_never_below_three(setup, capsys):
+    assert run(setup, "--min-group", "3") == 0
+    dept = read_csv(setup["out"] / "progress.csv").query("group == 'department'").set_index("department")
+    assert dept.loc["Tiny Unit", "staff"] == "3" and dept.loc["Tiny Unit", "reached"] == "2"
+    out2 = setup["tmp"] / "report2"
+    assert run(setup, "--min-group", "2", out=out2) == 2
+    assert "at least 3" in capsys.readouterr().err
+    assert not out2.exists()
+    assert run(setup, "--min-group", "9", out=out2) == 0           # Benefits (8) hidden too now
+    dept = read_csv(out2 / "progress.csv").query("group == 'department'")
+    assert set(dept["suppressed"]) == {"yes"}
+
+
+def test_no_learner_is_identified_anywhere(setup, capsys):
+    assert run(setup, "--min-group", "3") == 0
+    stdout = capsys.readouterr().out
+    text = (setup["out"] / "report.html").read_text() + (setup["out"] / "progress.csv").read_text() + stdout
+    for lid, first, last, email, *_ in setup["rows"]:
+        for secret in (lid, first, last, email):
+            assert secret not in text, secret
+    assert "visitor-007" not in text
+
+
+def test_trajectory_from_the_evidence_timestamps(setup):
+    rep = pledge.report(setup["pledge"], setup["roster"], [setup["a"], setup["b"]], setup["out"], now=NOW)
+    tr = rep.targets[0]
+    grid = pd.to_datetime(tr.result.grid)
+    assert grid[0] <= pd.Timestamp("2025-01-10") and grid[-1] == pd.Timestamp(NOW)
+    assert tr.result.series[0] <= 1 / 17 and tr.result.series[-1] == pytest.approx(11 / 17)
+    assert np.all(np.diff(tr.result.series) >= 0)
+    # cohort A (January) gave 10 of 17; the Appeals caseworker's March attempt gave the 11th
+    march = np.searchsorted(tr.result.grid, np.datetime64("2025-03-15T12:00:00"))
+    assert tr.result.series[march - 1] == pytest.approx(10 / 17)
+    assert tr.status in ("on track", "not on track") and tr.current == pytest.approx(11 / 17)
+    assert rep.as_of == NOW.date()
+
+
+def test_outputs_replace_an_old_report_and_leave_no_temp_files(setup):
+    setup["out"].mkdir()
+    (setup["out"] / "report.html").write_text("old")
+    (setup["out"] / "notes.txt").write_text("keep me")
+    assert run(setup) == 0
+    assert (setup["out"] / "report.html").read_text() != "old"
+    assert (setup["out"] / "notes.txt").read_text() == "keep me"
+    assert not [p for p in setup["tmp"].iterdir() if p.name.startswith(".report")]
+
+
+def test_one_target_at_the_top_level_and_percent_share(setup):
+    p = dict(PLEDGE)
+    t = p.pop("targets")[0]
+    p.update(profiles=t["profiles"], competencies=t["competencies"], level="working", share="70%")
+    setup["pledge"].write_text(yaml.safe_dump(p))
+    loaded = pledge.load_pledge(setup["pledge"])
+    assert len(loaded.targets) == 1 and loaded.targets[0].share == pytest.approx(0.7)
+    assert "Caseworker" in loaded.targets[0].name
+
+
+def test_a_competency_no_exercise_covers_yet_is_said_plainly(setup):
+    p = dict(PLEDGE, targets=[dict(PLEDGE["targets"][0], competencies=["human_oversight", "procurement"])])
+    setup["pledge"].write_text(yaml.safe_dump(p))
+    assert run(setup) == 0
+    html = (setup["out"] / "report.html").read_text()
+    assert "no graded exercise in the course evidences procuring ai and testing vendor claims yet" in html.lower()
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad input: one clear error naming the file, row and field; exit 2; no report
+
+ROSTER_CASES = {
+    "missing column": (lambda rows: rows, ("learner_id", "first_name", "department"),
+                       r"roster\.csv: row 1 \(header\), field profile: missing column"),
+    "duplicate id": (lambda rows: rows[:3] + [rows[1]] + rows[3:], None,
+                     r"roster\.csv: row 5, field learner_id: the same id as row 3"),
+    "unknown profile": (lambda rows: rows[:2] + [rows[2][:5] + ("astronaut", False)] + rows[3:], None,
+                        r"roster\.csv: row 4, field profile: unknown profile 'astronaut'; use one of: senior_leader"),
+    "empty department": (lambda rows: [rows[0][:4] + ("", "caseworker", False)] + rows[1:], None,
+                         r"roster\.csv: row 2, field department: is empty"),
+}
+
+
+@pytest.mark.parametrize("case", list(ROSTER_CASES))
+def test_bad_roster(setup, capsys, case):
+    change, header, message = ROSTER_CASES[case]
+    kwargs = {"header": header} if header else {}
+    write_roster(setup["roster"], change(setup["rows"]), **kwargs)
+    assert run(setup) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and re.search(message, err), err
+    assert "cw-" not in err                                          # no learner id in the message
+    assert not setup["out"].exists()
+
+
+def test_a_row_with_a_stray_comma(setup, capsys):
+    with open(setup["roster"], "a", newline="") as fh:
+        fh.write("cw-extra-001,John,Smith, Jr,john@example.gov,Benefits,caseworker\n")
+    assert run(setup) == 2
+    err = capsys.readouterr().err.strip()
+    assert f"roster.csv: row {len(setup['rows']) + 2}: has more cells than the header has columns" in err
+    assert not setup["out"].exists()
+
+
+PLEDGE_CASES = {
+    "unknown competency": ({"competencies": ["human_oversight", "telepathy"]},
+                           r"pledge\.yml: field targets\[1\]\.competencies: unknown competency 'telepathy'"),
+    "unknown profile": ({"profiles": ["caseworker", "astronaut"]},
+                        r"pledge\.yml: field targets\[1\]\.profiles: unknown profile 'astronaut'"),
+    "unknown level": ({"level": "guru"}, r"pledge\.yml: field targets\[1\]\.level: unknown level 'guru'"),
+    "bad share": ({"share": 7}, r"pledge\.yml: field targets\[1\]\.share: 7 must be above 0"),
+}
+
+
+@pytest.mark.parametrize("case", list(PLEDGE_CASES))
+def test_bad_pledge(setup, capsys, case):
+    change, message = PLEDGE_CASES[case]
+    setup["pledge"].write_text(yaml.safe_dump(dict(PLEDGE, targets=[dict(PLEDGE["targets"][0], **change)])))
+    assert run(setup) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and re.search(message, err), err
+    assert not setup["out"].exists()
+
+
+def test_bad_pledge_date_and_missing_ministry(setup, capsys):
+    setup["pledge"].write_text(yaml.safe_dump(dict(PLEDGE, target_date="end of 2027")))
+    assert run(setup) == 2
+    assert "field target_date: 'end of 2027' is not a date" in capsys.readouterr().err
+    setup["pledge"].write_text(yaml.safe_dump({k: v for k, v in PLEDGE.items() if k != "ministry"}))
+    assert run(setup) == 2
+    assert "field ministry: missing" in capsys.readouterr().err
+    setup["pledge"].write_text("ministry: [unclosed\n")
+    assert run(setup) == 2
+    assert "is not valid YAML" in capsys.readouterr().err
+
+
+def test_bad_gradebooks(setup, capsys):
+    missing = setup["tmp"] / "nope.db"
+    assert run(setup, gradebooks=[setup["a"], missing]) == 2
+    assert f"{missing}: no such gradebook file" in capsys.readouterr().err
+    assert not setup["out"].exists()
+    assert run(setup, gradebooks=["postgresql://reporter:s3cret@127.0.0.1:1/gb"]) == 2
+    err = capsys.readouterr().err
+    assert "postgresql://reporter:***@127.0.0.1:1/gb: cannot" in err and "s3cret" not in err
+    assert not setup["out"].exists()
+
+
+def test_not_a_database_names_the_file(setup, capsys):
+    assert run(setup, gradebooks=[setup["roster"]]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "roster.csv: cannot" in err and "not a database" in err
+
+
+# ---------------------------------------------------------------------------------------------
+# The fast whole-population path and the records path apply the same rule
+
+def test_report_path_agrees_with_attained_levels(tmp_path, monkeypatch):
+    root = ec.make_root(tmp_path / "root")
+    ec.use_root(monkeypatch, root)
+    rng = random.Random(7)
+    subs, rows = [], []
+    for i in range(30):
+        lid = f"l{i:02d}"
+        rows.append((lid, "", "", "", "D" + str(i % 3), rng.choice(["caseworker", "policy_officer"]), False))
+        for mid, spec in ec.MODULES.items():
+            if rng.random() < 0.85:
+                scores = {q.gid: (None if q.manual and rng.random() < 0.3 else rng.choice([0, q.points / 2, q.points]))
+                          for q in spec["items"]}
+                subs.append((lid, mid, scores, ec.at(1 + rng.randrange(25), 1 + rng.randrange(5))))
+    gb = tmp_path / "gb.db"
+    ec.make_gradebook(gb, subs)
+    roster = pledge.load_roster(write_roster(tmp_path / "r.csv", rows))
+    comps = ("fairness_testing", "human_oversight", "ai_fit")
+    target = pledge.Target("all", ("caseworker", "policy_officer"), comps, "working", 0.5)
+    tags = evidence.course_tags().for_competencies(comps)
+    merged = pledge.merge_evidence(roster, [evidence.locate(gb)], tags, np.datetime64(NOW, "ns"))
+    res = pledge.target_progress(target, roster, merged, pledge._grid(np.datetime64("2025-01-01", "ns"),
+                                                                       np.datetime64(NOW, "ns")))
+    levels = evidence.attained_levels(evidence.records(gb))
+    from coursekit import competencies
+    fw = competencies.framework()
+    for k, lid in enumerate(roster["learner_id"]):
+        for j, c in enumerate(comps):
+            expected = fw.rank(levels.loc[lid, c]) if lid in levels.index else 0
+            assert res.ranks[k, j] == expected, (lid, c)
+    assert res.ranks.max() >= 2 and (res.ranks == 0).any()            # the data exercise the rule
+
+
+def test_suppress_hides_enough_groups():
+    cells = pd.DataFrame([[8, 2, 0], [6, 7, 9], [0, 0, 12]], index=["A", "B", "C"], columns=["x", "y", "z"])
+    hide, rows, cols, total = pledge.suppress(cells, 5)
+    assert hide.loc["A", "y"]                                           # 2 < 5
+    assert hide.loc["A", "x"]                                           # else A's total gives it away
+    assert hide["y"].sum() >= 2 and hide["x"].sum() >= 2                # and the column totals too
+    for r in cells.index:                                               # never exactly one hidden group
+        live = cells.loc[r] > 0
+        assert (hide.loc[r] & live).sum() != 1 or rows[r]
+    for c in cells.columns:
+        live = cells[c] > 0
+        assert (hide[c] & live).sum() != 1 or cols[c]
+    assert not total
+
+
+# ---------------------------------------------------------------------------------------------
+# The benchmark script runs end to end at a small size
+
+def test_benchmark_script_small(tmp_path):
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "pledge_scale.py"), "--learners", "40",
+                           "--workdir", str(tmp_path / "bench"), "--modules", "2"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    last = proc.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(r"learners=40 seconds=\d+\.\d+ peak_mb=\d+", last), last
+    assert (tmp_path / "bench" / "report" / "report.html").exists()
+    assert (tmp_path / "bench" / "roster.csv").exists()
