@@ -49,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"coursekit {args.command}: error: {exc}", file=sys.stderr)
         return exc.exit_status
+    except BrokenPipeError:  # output piped into `head` and the like: not an error
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("coursekit: interrupted", file=sys.stderr)
         return 130
