@@ -134,6 +134,25 @@ def check_this_notebook(limits: Limits | None = None) -> None:
         return
     print("Checking the last saved version of this notebook (save with Ctrl+S first) ...", flush=True)
     try:
-        print(report_text(check(session, limits)))
+        result = check(session, limits)
     except UsageError as exc:
         print(f"Could not check this notebook: {exc}")
+        return
+    from IPython.display import HTML, display
+
+    from coursekit.commands.check import format_report_html
+
+    # A table in the notebook; plain text wherever HTML is not shown (a terminal, a log).
+    if _in_notebook():
+        display(HTML(format_report_html(result)))
+    else:
+        print(report_text(result))
+
+
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and shell.__class__.__name__ == "ZMQInteractiveShell"

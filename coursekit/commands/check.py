@@ -66,3 +66,24 @@ def format_report(result) -> str:
                      f"model answer in modules/{result.module}/facilitator.md once you have written it.")
     lines.append("  Recorded for `coursekit progress`.")
     return "\n".join(lines)
+
+
+def format_report_html(result) -> str:
+    """The same report as a table, for the notebook (long feedback wraps inside its column)."""
+    import html
+
+    esc = html.escape
+    head = f"<p><strong>{esc(result.module)}: {esc(result.title)}</strong></p>"
+    if result.status != "graded":
+        return head + f"<p>Could not grade this notebook: {esc(result.reason)}. This attempt was not graded.</p>"
+    rows = "".join(
+        f"<tr><td>{esc(q.grade_id)}</td><td>{_fmt(q.points)} / {_fmt(q.max_points)}</td>"
+        f"<td>{esc(STATUS_WORDS.get(q.status, q.status))}</td><td>{esc(q.message)}</td></tr>"
+        for q in result.questions)
+    style = "text-align:left; vertical-align:top"
+    table = (f'<table style="{style}"><thead><tr><th style="{style}">Question</th><th style="{style}">Points</th>'
+             f'<th style="{style}">Result</th><th style="{style}">Feedback</th></tr></thead><tbody>{rows}</tbody></table>')
+    foot = f"<p><strong>Autograded total: {_fmt(result.total)} / {_fmt(result.max)}</strong>"
+    if any(not q.autograded for q in result.questions):
+        foot += " (written answers are graded by a trainer)"
+    return head + table.replace("<td>", f'<td style="{style}">') + foot + ". Recorded for <code>coursekit progress</code>.</p>"
