@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from manifest_facts import same
+
 DATA = Path(__file__).resolve().parent.parent / "datasets"
 NAME = "caseworker_decisions"
 CONDITIONS = ["independent_first", "ai_first"]
 GROUPS = ["citizen", "dual_national", "non_citizen"]
-
-
-def same(a, b, path="facts"):
-    if isinstance(a, dict):
-        assert isinstance(b, dict) and set(a) == set(b), f"{path}: keys {sorted(a)} != {sorted(b)}"
-        for k in a:
-            same(a[k], b[k], f"{path}.{k}")
-    elif isinstance(a, (list, tuple)):
-        assert isinstance(b, (list, tuple)) and len(a) == len(b), f"{path}: {a} != {b}"
-        for i, (x, y) in enumerate(zip(a, b)):
-            same(x, y, f"{path}[{i}]")
-    elif isinstance(a, float) or isinstance(b, float):
-        assert math.isclose(a, b, rel_tol=0, abs_tol=6e-5), f"{path}: manifest {a} vs recomputed {b}"
-    else:
-        assert a == b, f"{path}: manifest {a!r} vs recomputed {b!r}"
 
 
 @pytest.fixture(scope="module")
