@@ -91,6 +91,7 @@ REASONS = {
     "unreadable": "unreadable notebook: the file is not a valid notebook; save it again from JupyterLab",
     "kernel": "kernel died: the code stopped Python itself (os._exit, a crash, or running out of memory)",
     "memory": "out of memory: the code used more than the memory limit",
+    "locked": "gradebook busy: another process held the database lock for too long; grade again",
 }
 
 
@@ -99,6 +100,8 @@ def _reason_from_log(text: str) -> str:
     low = text.lower()
     if "deadkernelerror" in low or "kernel died" in low:
         return REASONS["kernel"]
+    if "database is locked" in low:
+        return REASONS["locked"]
     if "memoryerror" in low or "out of memory" in low:
         return REASONS["memory"]
     if any(k in low for k in ("notjsonerror", "does not appear to be json", "jsondecodeerror",
