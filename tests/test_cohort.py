@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -359,8 +360,10 @@ def test_killed_batch_resumes_then_a_notebook_overruns(mini_course, tmp_path, ca
         time.sleep(0.2)
     assert not orphans
 
+    killed_run_dir = Path((cohort / ".coursekit" / "last-run-dir").read_text())
     status, subs, _ = _grade_json(cohort, capsys, "--workers", "2", "--quiet")
     assert status == 0
+    assert not killed_run_dir.exists()          # the killed run's scratch folder is cleaned up
     assert {lid for lid, s in subs.items() if s["status"] == "skipped"} == set(first)
     assert all(s["status"] in ("graded", "skipped") for s in subs.values())
     assert {lid: s["score"] for lid, s in subs.items()} == {lid: (5 if i % 2 == 0 else 3) for i, lid in enumerate(ids)}

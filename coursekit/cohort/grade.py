@@ -433,11 +433,31 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def _new_run_dir(cohort: Cohort) -> Path:
+    """A scratch folder for this run's workers, kernels and scratch gradebooks.
+
+    It lives in the system's temporary folder, because IPC socket paths have a length limit that a
+    deep cohort folder could exceed. Its path is noted in the cohort folder, so that the next run
+    removes it if this one is killed before it can clean up.
+    """
+    note = cohort.kit_dir / "last-run-dir"
+    try:
+        old = Path(note.read_text(encoding="utf-8").strip())
+        if old.name.startswith("ck-grade-") and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+    except OSError:
+        pass
+    run_dir = Path(tempfile.mkdtemp(prefix="ck-grade-"))
+    note.parent.mkdir(parents=True, exist_ok=True)
+    note.write_text(str(run_dir), encoding="utf-8")
+    return run_dir
+
+
 def _run(cohort, module_id, jobs, n_workers, limits, progress, db_writes, main_gb, records,
          source_digest, outcomes, total, done) -> None:
     from tqdm import tqdm
 
-    run_dir = Path(tempfile.mkdtemp(prefix="ck-grade-"))  # short: IPC socket paths have a length limit
+    run_dir = _new_run_dir(cohort)
     env = dict(os.environ)
     env["JUPYTER_PATH"] = str(grading.write_kernelspec(run_dir / "jupyter", limits)) + (
         os.pathsep + env["JUPYTER_PATH"] if env.get("JUPYTER_PATH") else "")
