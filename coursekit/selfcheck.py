@@ -12,10 +12,18 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from coursekit import grading, nbgrader_setup, notebooks, paths, syllabus
+from coursekit import paths
 from coursekit.errors import UsageError
-from coursekit.grading import Limits, QuestionResult
+
+if TYPE_CHECKING:
+    from coursekit import syllabus
+    from coursekit.grading import Limits, QuestionResult
+
+# nbgrader, nbformat and the grading machinery are imported where they are used: every exercise
+# ends with `from coursekit.selfcheck import check_this_notebook`, and nbgrader runs that import
+# in each notebook it grades, where the cell then does nothing.
 
 
 @dataclass
@@ -64,6 +72,8 @@ def prepare_course(module: syllabus.Module, root: Path) -> None:
     if dest.exists():
         shutil.rmtree(dest)
     shutil.copytree(src, dest, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    from coursekit import nbgrader_setup
+
     result = nbgrader_setup.api(root).generate_assignment(module.id, force=True)
     if not result.get("success"):
         raise UsageError(f"could not prepare module {module.id} for checking: {(result.get('error') or '').strip()[-300:]}")
@@ -72,6 +82,8 @@ def prepare_course(module: syllabus.Module, root: Path) -> None:
 
 
 def identify_module(nb, path: Path) -> syllabus.Module:
+    from coursekit import notebooks, syllabus
+
     mid = notebooks.module_id_of(nb, path)
     known = syllabus.module_ids()
     if mid not in known:
@@ -83,6 +95,9 @@ def identify_module(nb, path: Path) -> syllabus.Module:
 
 
 def check(path: str | Path, limits: Limits | None = None) -> CheckResult:
+    from coursekit import grading, notebooks
+    from coursekit.grading import Limits
+
     path = Path(path)
     nb = notebooks.read(path)          # clear UsageError for a missing, empty or broken file
     module = identify_module(nb, path)
