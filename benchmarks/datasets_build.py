@@ -43,7 +43,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each command; the best is reported (default 3)")
     args = parser.parse_args()
 
-    from coursekit.datasets import NAMES, build
+    from coursekit.datasets import NAMES
+from coursekit.platform.authoring import datasets_build as build
 
     print(f"cores available: {os.cpu_count()}; load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("\nin-process generation (CSV, manifest and datasheet, in memory):")

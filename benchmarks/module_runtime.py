@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from coursekit import syllabus
+from coursekit.platform import syllabus
 
 REPO = Path(__file__).resolve().parent.parent
 

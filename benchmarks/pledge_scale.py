@@ -43,7 +43,11 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from coursekit import competencies, evidence, nbgrader_setup, paths, syllabus  # noqa: E402
+from coursekit.platform import competencies
+from coursekit.platform import evidence
+from coursekit.platform import nbgrader_adapter
+from coursekit.platform import paths
+from coursekit.platform import syllabus  # noqa: E402
 
 DEPARTMENTS = [  # (name, relative size); the last is deliberately tiny (its groups are suppressed)
     ("Work and Pensions", 30), ("Revenue and Customs", 22), ("Health", 14), ("Justice", 10),
@@ -155,7 +159,7 @@ def make_gradebook(db: Path, people, tags: evidence.Tags, modules: list[str], rn
     if db.exists():
         db.unlink()
     url = f"sqlite:///{db}"
-    nbgrader_setup._ensure_env_bin_on_path()
+    nbgrader_adapter._ensure_env_bin_on_path()
     with Gradebook(url, course_id=paths.COURSE_ID):
         pass  # creates the schema and stamps nbgrader's alembic version
     T = Base.metadata.tables

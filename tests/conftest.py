@@ -23,7 +23,9 @@ def learner_home(tmp_path, monkeypatch):
 def mini_course(tmp_path, monkeypatch):
     """A tiny course (one two-question module) as COURSEKIT_ROOT, with its release built."""
     import minicourse
-    from coursekit import build, competencies, syllabus
+    from coursekit.platform.authoring import build
+    from coursekit.platform import competencies
+    from coursekit.platform import syllabus
 
     root = minicourse.make(tmp_path / "course_root")
     monkeypatch.setenv("COURSEKIT_ROOT", str(root))

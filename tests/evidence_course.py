@@ -106,7 +106,8 @@ def make_root(root: Path, modules: dict | None = None, missing: tuple = (), bad_
 
 
 def use_root(monkeypatch, root: Path) -> None:
-    from coursekit import competencies, syllabus
+    from coursekit.platform import competencies
+    from coursekit.platform import syllabus
 
     monkeypatch.setenv("COURSEKIT_ROOT", str(root))
     syllabus._load.cache_clear()

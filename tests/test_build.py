@@ -6,7 +6,7 @@ import nbformat
 import pytest
 
 import minicourse
-from coursekit import build
+from coursekit.platform.authoring import build
 from coursekit.cli import main
 
 pytestmark = pytest.mark.slow

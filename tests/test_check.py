@@ -127,7 +127,7 @@ def test_check_from_inside_the_notebook(mini_course, learner_home, capsys, monke
 
 def test_first_module_from_the_command_line(learner_home, capsys):
     """The foundation's promise: the release scores 0, the instructor version full marks."""
-    from coursekit import syllabus
+    from coursekit.platform import syllabus
 
     first = syllabus.modules()[0]
     out = _check_json(first.exercise_notebook, capsys)

@@ -278,7 +278,7 @@ def test_batch_of_bad_submissions_then_skip_feedback_and_export(mini_course, tmp
 
     # Feedback: no hidden test code, markers or tracebacks of hidden asserts.
     assert main(["cohort", "feedback", MODULE, "--dir", str(cohort)]) == 0
-    from coursekit.cohort.feedback import visible_text
+    from coursekit.platform.cohort.feedback import visible_text
 
     for lid in ("wrong", "edited", "good1", "good2", "loop"):
         page = (cohort / "feedback" / lid / MODULE / "exercise.html").read_text()

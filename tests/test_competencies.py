@@ -9,7 +9,9 @@ import pytest
 import yaml
 
 import evidence_course as ec
-from coursekit import cli, competencies, evidence
+from coursekit import cli
+from coursekit.platform import competencies
+from coursekit.platform import evidence
 
 IDS = ["ai_fit", "ai_law", "impact_assessment", "data_quality", "fairness_testing", "data_protection",
        "human_oversight", "procurement", "monitoring", "transparency"]
@@ -106,7 +108,7 @@ def test_schema_check_catches_unknown_ids_in_the_syllabus(root):
     data["modules"][0]["profiles"].append("astronaut")
     data["modules"][1]["competencies"].append("telepathy")
     path.write_text(yaml.safe_dump(data))
-    from coursekit import syllabus
+    from coursekit.platform import syllabus
     syllabus._load.cache_clear()
     problems = competencies.problems()
     assert any("m10_alpha" in p and "unknown profile 'astronaut'" in p for p in problems)

@@ -16,11 +16,11 @@ import pandera.pandas as pa
 import pytest
 
 from coursekit import cli, datasets
-from coursekit.datasets import build
+from coursekit.platform.authoring import datasets_build as build
 from coursekit.errors import UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "datasets"
+DATA = ROOT / "coursekit" / "datasets" / "data"
 MAX_CSV_BYTES = 5 * 1024 * 1024
 GEBRU_SECTIONS = ["Motivation", "Composition", "Collection process", "Preprocessing, cleaning and labelling",
                   "Uses", "Distribution", "Maintenance"]
@@ -145,12 +145,12 @@ def test_manifest_unknown_name():
         datasets.manifest("nope")
 
 
-def test_load_reads_from_the_configured_course_root(tmp_path, monkeypatch):
-    (tmp_path / "datasets").mkdir()
-    monkeypatch.setenv("COURSEKIT_ROOT", str(tmp_path))
+def test_load_reads_the_package_data_folder(tmp_path, monkeypatch):
+    (tmp_path / "data").mkdir()
+    monkeypatch.setattr(datasets, "DATA_DIR", tmp_path / "data")
     with pytest.raises(UsageError, match="coursekit datasets build"):
         datasets.load("vendor_trial")
-    build.build(["vendor_trial"], out_dir=tmp_path / "datasets")
+    build.build(["vendor_trial"], out_dir=tmp_path / "data")
     assert len(datasets.load("vendor_trial")) == datasets.manifest("vendor_trial")["facts"]["rows"]
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from manifest_facts import same
 
-DATA = Path(__file__).resolve().parent.parent / "datasets"
+DATA = Path(__file__).resolve().parent.parent / "coursekit" / "datasets" / "data"
 NAME = "benefit_claims"
 GROUPS = ["citizen", "dual_national", "non_citizen"]
 

@@ -10,7 +10,7 @@ import pytest
 
 from manifest_facts import same
 
-DATA = Path(__file__).resolve().parent.parent / "datasets"
+DATA = Path(__file__).resolve().parent.parent / "coursekit" / "datasets" / "data"
 NAME = "caseworker_decisions"
 CONDITIONS = ["independent_first", "ai_first"]
 GROUPS = ["citizen", "dual_national", "non_citizen"]

@@ -11,7 +11,7 @@ import pytest
 
 from manifest_facts import same
 
-DATA = Path(__file__).resolve().parent.parent / "datasets"
+DATA = Path(__file__).resolve().parent.parent / "coursekit" / "datasets" / "data"
 NAME = "model_monitoring"
 REGIONS = ["Capital", "North", "East", "South", "West", "Central"]
 

@@ -10,7 +10,7 @@ import pytest
 
 from manifest_facts import same
 
-DATA = Path(__file__).resolve().parent.parent / "datasets"
+DATA = Path(__file__).resolve().parent.parent / "coursekit" / "datasets" / "data"
 NAME = "service_records"
 GROUPS = ["citizen", "dual_national", "non_citizen"]
 BANDS = ["18-24", "25-34", "35-44", "45-54", "55-64", "65+"]

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 import evidence_course as ec
-from coursekit import evidence, paths
+from coursekit.platform import evidence
+from coursekit.platform import paths
 from coursekit.errors import UsageError
 
 # nbgrader's own Gradebook API warns about its session handling; not ours to fix.

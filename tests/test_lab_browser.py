@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from coursekit import syllabus
+from coursekit.platform import syllabus
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

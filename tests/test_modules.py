@@ -16,7 +16,10 @@ import pytest
 import yaml
 
 import variants
-from coursekit import grading, nbgrader_setup, notebooks, syllabus
+from coursekit.platform.grading import autograde
+from coursekit.platform import nbgrader_adapter
+from coursekit.platform import notebooks
+from coursekit.platform import syllabus
 
 REPO = Path(__file__).resolve().parent.parent
 MODULES = [m.id for m in syllabus.modules()]
@@ -39,7 +42,7 @@ def graded(request, tmp_path_factory):
     module = syllabus.get(request.param)
     root = tmp_path_factory.mktemp(f"grade_{module.id}")
     shutil.copytree(module.solution_notebook.parent, root / "source" / module.id)
-    assert nbgrader_setup.api(root).generate_assignment(module.id, force=True)["success"]
+    assert nbgrader_adapter.api(root).generate_assignment(module.id, force=True)["success"]
     solution = nbformat.read(module.solution_notebook, as_version=4)
 
     subs = {"solution": solution, "release": nbformat.read(module.exercise_notebook, as_version=4)}
@@ -59,9 +62,9 @@ def graded(request, tmp_path_factory):
         nbformat.write(subs[student], folder / "exercise.ipynb")
         db = root / f"gradebook-{student}.db"
         shutil.copy(root / "gradebook.db", db)
-        run = grading.run_autograde(root, module.id, student, grading.Limits(cell_timeout=60), f"sqlite:///{db}")
+        run = autograde.run_autograde(root, module.id, student, autograde.Limits(cell_timeout=60), f"sqlite:///{db}")
         assert run.ok, f"{student}: {run.reason}"
-        return student, grading.gradebook_grades(f"sqlite:///{db}", module.id, student)
+        return student, autograde.gradebook_grades(f"sqlite:///{db}", module.id, student)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = dict(pool.map(grade, subs))
@@ -124,7 +127,7 @@ def test_syllabus_entry_and_files(module_id):
     seeds = {s["id"] for s in yaml.safe_load((REPO / "course" / "seeds.yml").read_text())["seeds"]}
     assert set(m.seeds) <= seeds
     for name in m.datasets:
-        assert (REPO / "datasets" / f"{name}.csv").exists(), f"unknown dataset {name}"
+        assert (REPO / "coursekit" / "datasets" / "data" / f"{name}.csv").exists(), f"unknown dataset {name}"
 
 
 @pytest.mark.parametrize("module_id", MODULES)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from coursekit import syllabus
+from coursekit.platform import syllabus
 
 REPO = Path(__file__).resolve().parent.parent
 SANITIZE = REPO / "tests" / "nbval_sanitize.cfg"

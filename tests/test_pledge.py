@@ -17,7 +17,9 @@ import pytest
 import yaml
 
 import evidence_course as ec
-from coursekit import cli, evidence, pledge
+from coursekit import cli
+from coursekit.platform import evidence
+from coursekit.platform.reports import pledge
 
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
 
@@ -326,7 +328,7 @@ def test_report_path_agrees_with_attained_levels(tmp_path, monkeypatch):
     res = pledge.target_progress(target, roster, merged, pledge._grid(np.datetime64("2025-01-01", "ns"),
                                                                        np.datetime64(NOW, "ns")))
     levels = evidence.attained_levels(evidence.records(gb))
-    from coursekit import competencies
+    from coursekit.platform import competencies
     fw = competencies.framework()
     for k, lid in enumerate(roster["learner_id"]):
         for j, c in enumerate(comps):

@@ -1,4 +1,4 @@
-"""`coursekit progress` and `coursekit.progress.show()` for the self-paced learner."""
+"""`coursekit progress` and `coursekit.platform.reports.progress.show()` for the self-paced learner."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import json
 import pytest
 
 import evidence_course as ec
-from coursekit import cli, paths, progress
+from coursekit import cli
+from coursekit.platform import paths
+from coursekit.platform.reports import progress
 from coursekit.plotting import PALETTE
 
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")

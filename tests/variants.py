@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import re
 
-from coursekit import notebooks
+from coursekit.platform import notebooks
 
 _REGION = re.compile(r"^[ \t]*### BEGIN SOLUTION.*?### END SOLUTION[^\n]*", re.S | re.M)
 STUB = "raise NotImplementedError()"

@@ -1,12 +1,14 @@
 """Synthetic public-service datasets with planted, documented ground truth.
 
-Each dataset lives in ``datasets/`` as one or more CSV files that start with its name, a
-datasheet (``<name>.datasheet.md``) and a manifest of planted facts (``<name>.manifest.json``).
-They are made by the seeded generators in this package (``coursekit datasets build``)::
+Each dataset ships with the package, in ``coursekit/datasets/data/``, as one or more CSV files that
+start with its name, a datasheet (``<name>.datasheet.md``) and a manifest of planted facts
+(``<name>.manifest.json``), so that ``load`` works wherever the kit is installed, with or without
+the course's repository. They are made by the seeded generators in this package
+(``coursekit datasets build``)::
 
     from coursekit import datasets
-    claims = datasets.load("benefit_claims")            # datasets/benefit_claims.csv
-    truth = datasets.load("benefit_claims", "truth")    # datasets/benefit_claims_truth.csv
+    claims = datasets.load("benefit_claims")            # data/benefit_claims.csv
+    truth = datasets.load("benefit_claims", "truth")    # data/benefit_claims_truth.csv
     facts = datasets.manifest("benefit_claims")["facts"]
 """
 
@@ -14,10 +16,10 @@ from __future__ import annotations
 
 import importlib
 import json
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from coursekit import paths
 from coursekit.errors import UsageError
 
 if TYPE_CHECKING:  # pandas is imported only when a dataset is loaded, to keep the command line quick
@@ -31,7 +33,10 @@ NAMES: tuple[str, ...] = (
     "vendor_trial",
 )
 
-__all__ = ["NAMES", "load", "manifest", "schema", "tables", "generator"]
+__all__ = ["NAMES", "DATA_DIR", "load", "manifest", "schema", "tables", "generator"]
+
+#: Where the dataset files live: package data, installed with the kit.
+DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
 def _check_name(name: str) -> str:
@@ -59,7 +64,7 @@ def _table(name: str, table: str | None):
 
 
 def load(name: str, table: str | None = None) -> pd.DataFrame:
-    """Read ``datasets/<name>.csv`` (or ``datasets/<name>_<table>.csv``) with typed columns.
+    """Read the dataset ``<name>.csv`` (or ``<name>_<table>.csv``) with typed columns.
 
     Text columns are strings, whole numbers ``int64`` (``Int64`` where values may be missing),
     True/False columns ``bool`` (``boolean`` where values may be missing) and dates are parsed.
@@ -67,15 +72,15 @@ def load(name: str, table: str | None = None) -> pd.DataFrame:
     from coursekit.datasets._common import read_csv
 
     spec = _table(name, table)
-    path = paths.datasets_dir() / spec.filename
+    path = DATA_DIR / spec.filename
     if not path.exists():
         raise UsageError(f"{path} is missing; run `coursekit datasets build {name}`")
     return read_csv(spec, path)
 
 
 def manifest(name: str) -> dict:
-    """The planted facts of a dataset, as recorded in ``datasets/<name>.manifest.json``."""
-    path = paths.datasets_dir() / f"{_check_name(name)}.manifest.json"
+    """The planted facts of a dataset, as recorded in its ``<name>.manifest.json``."""
+    path = DATA_DIR / f"{_check_name(name)}.manifest.json"
     if not path.exists():
         raise UsageError(f"{path} is missing; run `coursekit datasets build {name}`")
     return json.loads(path.read_text(encoding="utf-8"))

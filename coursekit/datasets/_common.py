@@ -374,8 +374,8 @@ real people.
 
 ## Distribution
 
-Shipped in the `datasets/` folder of the course kit and under the kit's licence (MIT). Load it in
-Python with `coursekit.datasets.load("{module.NAME}")`{_table_hint(module)}; the manifest with
+Shipped inside the kit's Python package (`coursekit/datasets/data/`), so it loads wherever the
+kit is installed, under the kit's licence (MIT). Load it in Python with `coursekit.datasets.load("{module.NAME}")`{_table_hint(module)}; the manifest with
 `coursekit.datasets.manifest("{module.NAME}")`.
 
 ## Maintenance

@@ -1,0 +1,59 @@
+"""The ``coursekit`` command. Each subcommand lives in ``coursekit/cli/<name>.py`` and
+exposes ``register(subparsers)``; it sets ``func(args) -> int`` on its parser.
+
+Errors a user can fix (``UsageError``) print as one line on stderr and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+from coursekit import __version__
+from coursekit.errors import UsageError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="coursekit",
+        description="Responsible AI for civil servants: lessons, graded exercises, progress and reports.",
+    )
+    parser.add_argument("--version", action="version", version=f"coursekit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        mod = importlib.import_module(f"{__name__}.{info.name}")
+        if hasattr(mod, "register"):
+            mod.register(sub)
+    return parser
+
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args, extra = parser.parse_known_args(argv)
+        if extra and getattr(args, "command", None) != "lab":  # only `lab` passes options on
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.extra = extra
+    except SystemExit as exc:  # argparse already printed its message; usage errors are status 2
+        return int(exc.code or 0)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except UsageError as exc:
+        print(f"coursekit {args.command}: error: {exc}", file=sys.stderr)
+        return exc.exit_status
+    except BrokenPipeError:  # output piped into `head` and the like: not an error
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print("coursekit: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

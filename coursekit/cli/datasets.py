@@ -1,0 +1,50 @@
+"""coursekit datasets build [--check] [NAME ...] [--out DIR]"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from coursekit.platform import paths
+from coursekit.datasets import NAMES
+
+
+def register(sub) -> None:
+    p = sub.add_parser("datasets", help="synthetic datasets with planted facts (authors)",
+                       description="Work with the course's synthetic datasets in datasets/.")
+    p.set_defaults(func=lambda args: _help(p))
+    inner = p.add_subparsers(dest="datasets_command", metavar="ACTION")
+    b = inner.add_parser("build", help="regenerate datasets/ from the seeded generators",
+                         description="Regenerate the CSV files, datasheets and manifests in datasets/ from the "
+                         "seeded generators in coursekit.datasets. With --check, write nothing and fail "
+                         "(exit 1) when any file differs from what the generators make.")
+    b.add_argument("names", nargs="*", metavar="NAME", help=f"datasets to build (default: all of {', '.join(NAMES)})")
+    b.add_argument("--check", action="store_true", help="compare byte for byte instead of writing; exit 1 on any difference")
+    b.add_argument("--out", metavar="DIR", type=Path, default=None, help="folder to write to or check (default: datasets/)")
+    b.set_defaults(func=run_build)
+
+
+def _help(parser) -> int:
+    parser.print_help()
+    return 2
+
+
+def run_build(args) -> int:
+    from coursekit.platform.authoring import datasets_build as build
+
+    out = args.out or paths.datasets_dir()
+    if args.check:
+        found = build.differences(args.names or None, out)
+        for fname, problem in found:
+            print(f"{out / fname}: {problem}", file=sys.stderr)
+        if found:
+            print(f"{len(found)} file(s) differ; run `coursekit datasets build` to regenerate", file=sys.stderr)
+            return 1
+        print(f"{out}: every dataset file is exactly what the generators make")
+        return 0
+    changed = build.build(args.names or None, out_dir=out)
+    for fname in changed:
+        print(f"wrote {out / fname}" if (out / fname).exists() else f"removed {out / fname}")
+    if not changed:
+        print(f"{out}: already up to date")
+    return 0

@@ -1,0 +1,33 @@
+"""coursekit pledge report --pledge FILE --roster CSV --gradebook URL_OR_PATH [...] --out DIR"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def register(sub) -> None:
+    p = sub.add_parser("pledge", help="progress against a ministry's competency pledge (ministries)",
+                       description="Reports on a competency pledge from nbgrader gradebooks and a staff roster.")
+    psub = p.add_subparsers(dest="pledge_command", metavar="ACTION")
+    r = psub.add_parser("report", help="write report.html and progress.csv for a pledge",
+                        description="Measure progress against a pledge (competencies/pledges/ has an example) from "
+                        "one or more nbgrader gradebooks and a roster CSV (learner_id, first_name, last_name, email, "
+                        "department, profile). Writes a self-contained report.html and progress.csv into --out and "
+                        "prints a one-line summary. No learner is named; groups smaller than --min-group are hidden.")
+    r.add_argument("--pledge", required=True, metavar="FILE", help="the pledge (YAML)")
+    r.add_argument("--roster", required=True, metavar="CSV", help="staff roster CSV")
+    r.add_argument("--gradebook", required=True, action="append", metavar="URL_OR_PATH",
+                   help="an nbgrader gradebook: a gradebook.db path or a database URL (repeat for several)")
+    r.add_argument("--out", required=True, metavar="DIR", help="folder for report.html and progress.csv")
+    r.add_argument("--min-group", type=int, default=5, metavar="N",
+                   help="hide groups of fewer than N people (default 5, at least 3)")
+    r.set_defaults(func=run_report)
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def run_report(args) -> int:
+    from coursekit.platform.reports import pledge
+
+    rep = pledge.report(args.pledge, args.roster, args.gradebook, args.out, min_group=args.min_group)
+    print(rep.summary(Path(args.out)))
+    return 0

@@ -1,0 +1,31 @@
+"""coursekit progress [--profile P] [--json]"""
+
+from __future__ import annotations
+
+import json
+
+
+def register(sub) -> None:
+    p = sub.add_parser("progress", help="your competency profile and the gap to a job profile (learners)",
+                       description="Show the level you have reached in each competency, from the exercises you "
+                       "checked with `coursekit check`; with --profile, compare it with what a job profile needs "
+                       "and list the modules that close the gaps. Saves a chart (PNG) in your personal folder. "
+                       "In a notebook: `from coursekit import progress; progress.show('caseworker')`.")
+    p.add_argument("--profile", metavar="P", help="a job profile id from competencies/profiles.yml, e.g. caseworker")
+    p.add_argument("--json", action="store_true", help="print one JSON object (for scripts)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from coursekit.platform.reports import progress
+
+    prog = progress.compute(args.profile)
+    if prog is None:
+        if args.json:
+            print(json.dumps({"profile": args.profile, "competencies": [], "message": progress.no_evidence_message()}))
+        else:
+            print(progress.no_evidence_message())
+        return 0
+    progress.save_chart(prog)
+    print(json.dumps(prog.as_json(), indent=1) if args.json else prog.text())
+    return 0

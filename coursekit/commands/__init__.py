@@ -1,1 +1,0 @@
-"""One module per ``coursekit`` subcommand; see coursekit/cli.py."""

@@ -1,0 +1,152 @@
+"""``coursekit build``: regenerate exercises/ from solutions/ with nbgrader, and check releases.
+
+The release of a module is whatever nbgrader's generate_assignment makes of the folder
+``solutions/<id>/``. ``--check`` regenerates into a temporary folder and compares byte for byte,
+then looks for anything of the solution that leaked into the release.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from coursekit.platform import competencies
+from coursekit.platform import fileio
+from coursekit.platform import nbgrader_adapter
+from coursekit.platform import notebooks
+from coursekit.platform import paths
+from coursekit.platform import syllabus
+from coursekit.errors import UsageError
+from coursekit.platform.syllabus import Module
+
+
+@dataclass
+class Problem:
+    module: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.module}: {self.message}"
+
+
+def generate_release(module: Module) -> dict[str, bytes]:
+    """Run generate_assignment on a copy of ``solutions/<id>`` and return the released files."""
+    src = module.solution_notebook.parent
+    if not module.solution_notebook.exists():
+        raise UsageError(f"{module.id}: no source notebook at {module.solution_notebook}; create it first")
+    with tempfile.TemporaryDirectory(prefix="coursekit-build-") as tmp:
+        root = Path(tmp)
+        shutil.copytree(src, root / "source" / module.id, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        result = nbgrader_adapter.api(root).generate_assignment(module.id, force=True)
+        if not result.get("success"):
+            detail = (result.get("error") or result.get("log") or "").strip().splitlines()
+            raise UsageError(f"{module.id}: nbgrader could not generate the release: {detail[-1] if detail else 'unknown error'}")
+        out = root / "release" / module.id
+        return {
+            str(p.relative_to(out)): p.read_bytes()
+            for p in sorted(out.rglob("*"))
+            if p.is_file()
+        }
+
+
+def write_release(module: Module, files: dict[str, bytes]) -> list[str]:
+    """Write the release into exercises/<id>/, removing files no longer released. Returns changed paths."""
+    dest = module.exercise_notebook.parent
+    changed = []
+    for rel, data in files.items():
+        target = dest / rel
+        if not target.exists() or target.read_bytes() != data:
+            fileio.atomic_write(target, data)
+            changed.append(str(target.relative_to(paths.course_root())))
+    if dest.exists():
+        for p in sorted(dest.rglob("*")):
+            if p.is_file() and str(p.relative_to(dest)) not in files:
+                p.unlink()
+                changed.append(str(p.relative_to(paths.course_root())))
+    return changed
+
+
+def stale_files(module: Module, files: dict[str, bytes]) -> list[Problem]:
+    dest = module.exercise_notebook.parent
+    problems = []
+    for rel, data in files.items():
+        target = dest / rel
+        if not target.exists():
+            problems.append(Problem(module.id, f"exercises/{module.id}/{rel} is missing; run `coursekit build`"))
+        elif target.read_bytes() != data:
+            problems.append(Problem(module.id, f"exercises/{module.id}/{rel} is stale; run `coursekit build`"))
+    if dest.exists():
+        for p in dest.rglob("*"):
+            if p.is_file() and str(p.relative_to(dest)) not in files and ".ipynb_checkpoints" not in p.parts:
+                problems.append(Problem(module.id, f"{p.relative_to(paths.course_root())} is not part of the release; run `coursekit build`"))
+    return problems
+
+
+def _meaningful(line: str) -> bool:
+    s = line.strip()
+    return bool(s) and not s.startswith("#") and s not in {"pass", ")", "]", "}", "...", "else:", "try:", "return"}
+
+
+def secret_lines(nb) -> set[str]:
+    """Lines inside solution and hidden-test regions that appear nowhere else in the source."""
+    inside, outside = set(), set()
+    for cell in nb.cells:
+        region = None
+        for line in notebooks.source_text(cell).splitlines():
+            if "BEGIN SOLUTION" in line or "BEGIN HIDDEN TESTS" in line:
+                region = "secret"
+                continue
+            if "END SOLUTION" in line or "END HIDDEN TESTS" in line:
+                region = None
+                continue
+            if _meaningful(line):
+                (inside if region else outside).add(line.strip())
+    return inside - outside
+
+
+def leaks(module: Module, release_nb, source_nb) -> list[Problem]:
+    problems = []
+    secrets = secret_lines(source_nb)
+    for i, cell in enumerate(release_nb.cells, start=1):
+        text = notebooks.source_text(cell)
+        for marker in notebooks.SOLUTION_MARKERS:
+            if marker in text:
+                problems.append(Problem(module.id, f"released cell {i} still holds the marker {marker!r}"))
+        for line in text.splitlines():
+            if line.strip() in secrets:
+                problems.append(Problem(module.id, f"released cell {i} leaks a solution or hidden-test line: {line.strip()[:60]!r}"))
+    return problems
+
+
+def tag_problems(module: Module, source_nb) -> list[Problem]:
+    problems = []
+    meta_module = source_nb.metadata.get("coursekit", {}).get("module")
+    if meta_module != module.id:
+        problems.append(Problem(module.id, f"notebook metadata coursekit.module is {meta_module!r}, expected {module.id!r}"))
+    for cell in notebooks.graded_cells(source_nb):
+        grade_id = notebooks.nbgrader_meta(cell).get("grade_id", "?")
+        for msg in competencies.tag_problems(cell.metadata.get(competencies.TAG_KEY)):
+            problems.append(Problem(module.id, f"graded cell {grade_id!r}: {msg}"))
+    return problems
+
+
+def build(module_ids: list[str] | None = None, check: bool = False) -> tuple[list[str], list[Problem]]:
+    """Regenerate (or with ``check``, verify) the releases. Returns (changed files, problems)."""
+    mods = [syllabus.get(m) for m in module_ids] if module_ids else list(syllabus.modules())
+    changed: list[str] = []
+    problems: list[Problem] = []
+    for module in mods:
+        source_nb = notebooks.read(module.solution_notebook)
+        problems += tag_problems(module, source_nb)
+        files = generate_release(module)
+        if check:
+            problems += stale_files(module, files)
+            released = module.exercise_notebook
+            if released.exists():
+                problems += leaks(module, notebooks.read(released), source_nb)
+        else:
+            changed += write_release(module, files)
+            problems += leaks(module, notebooks.read(module.exercise_notebook), source_nb)
+    return changed, problems

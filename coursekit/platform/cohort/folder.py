@@ -1,0 +1,305 @@
+"""A cohort folder: an nbgrader course folder that ``coursekit cohort init`` sets up.
+
+Layout (nbgrader's own, plus a few files of the kit)::
+
+    DIR/nbgrader_config.py     the kit's shared config + this cohort's gradebook URL and exchange
+    DIR/gradebook.db           the gradebook (unless the config names another database URL)
+    DIR/roster.csv             the validated roster (ids, department, profile; for reports)
+    DIR/source/<module>/       copied from the kit's solutions/ when the cohort was created
+    DIR/release/<module>/      what nbgrader generate_assignment made of it
+    DIR/handout/<module>/      the release as plain files, and <module>.zip, to hand out
+    DIR/submitted/<learner>/<module>/exercise.ipynb + timestamp.txt
+    DIR/autograded/..., DIR/feedback/<learner>/<module>/exercise.html
+    DIR/.coursekit/            the kit's bookkeeping: grading records, lock, cached templates
+
+Every nbgrader call for the cohort is configured from ``DIR/nbgrader_config.py``, so a trainer
+who edits it (or runs nbgrader's own commands in DIR) gets the same behaviour.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import shutil
+from pathlib import Path
+
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+from coursekit.platform import nbgrader_adapter
+from coursekit.platform import syllabus
+from coursekit.errors import UsageError
+
+CONFIG_NAME = "nbgrader_config.py"
+MARK = "# coursekit cohort folder"
+NOTEBOOK = "exercise"
+
+
+def _digest_folder(folder: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        if p.is_file() and ".ipynb_checkpoints" not in p.parts and "__pycache__" not in p.parts:
+            h.update(str(p.relative_to(folder)).encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def sqlite_path(db_url: str) -> Path | None:
+    """The file of a SQLite URL, or None for another database."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(db_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database)
+
+
+def with_sqlite_timeout(db_url: str, seconds: int = 60) -> str:
+    """A SQLite URL that waits up to ``seconds`` for a lock instead of failing at once."""
+    if sqlite_path(db_url) is None or "timeout=" in db_url:
+        return db_url
+    return db_url + ("&" if "?" in db_url else "?") + f"timeout={seconds}"
+
+
+def alembic_head() -> str | None:
+    """The gradebook schema version this nbgrader expects, read in this process.
+
+    nbgrader itself runs the ``alembic`` command for it when it creates a gradebook, which
+    costs seconds of interpreter start-up.
+    """
+    try:
+        from alembic.config import Config as AlembicConfig
+        from alembic.script import ScriptDirectory
+        from nbgrader.dbutil import _temp_alembic_ini
+
+        with _temp_alembic_ini("sqlite://") as ini:
+            return ScriptDirectory.from_config(AlembicConfig(ini)).get_current_head()
+    except Exception:
+        return None
+
+
+def stamp_new_gradebook(db_url: str, version: str | None = None) -> None:
+    """In a database with no tables yet, record the schema version nbgrader would record.
+
+    nbgrader's Gradebook then creates its tables as usual, without the slow version look-up.
+    Does nothing to a database that already has tables.
+    """
+    from sqlalchemy import create_engine, inspect, text
+
+    version = version or alembic_head()
+    if not version:
+        return
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            if inspect(conn).get_table_names():
+                return
+            conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+            conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": str(version)})
+    finally:
+        engine.dispose()
+
+
+class Cohort:
+    """A cohort folder on disk."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root).resolve()
+        self._settings: dict | None = None
+
+    # ---- opening -------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, root: str | Path) -> "Cohort":
+        cohort = cls(root)
+        cfg = cohort.config_file
+        if not cohort.root.is_dir():
+            raise UsageError(f"{cohort.root}: no such folder; create a cohort with "
+                             f"`coursekit cohort init --dir {root} --roster ROSTER.csv`")
+        if not cfg.exists():
+            raise UsageError(f"{cohort.root} is not a cohort folder (no {CONFIG_NAME}); create one with "
+                             f"`coursekit cohort init --dir {root} --roster ROSTER.csv`")
+        if MARK not in cfg.read_text(encoding="utf-8", errors="replace"):
+            raise UsageError(f"{cfg} was not written by `coursekit cohort init`; use a folder made by it")
+        return cohort
+
+    @property
+    def config_file(self) -> Path:
+        return self.root / CONFIG_NAME
+
+    @property
+    def kit_dir(self) -> Path:
+        return self.root / ".coursekit"
+
+    def config(self) -> Config:
+        """The cohort's nbgrader config, freshly loaded (callers may change it)."""
+        loader = PyFileConfigLoader(CONFIG_NAME, path=str(self.root))
+        try:
+            return loader.load_config()
+        except Exception as exc:  # a trainer's edit broke the file
+            raise UsageError(f"{self.config_file}: could not be loaded ({exc.__class__.__name__}: {exc}); fix the file")
+
+    def _setting(self, key: str):
+        if self._settings is None:
+            cfg = self.config()
+            cd = cfg.CourseDirectory if "CourseDirectory" in cfg else {}
+            ex = cfg.Exchange if "Exchange" in cfg else {}
+            self._settings = {
+                "db_url": str(cd.get("db_url") or f"sqlite:///{self.root / 'gradebook.db'}"),
+                "course_id": str(cd.get("course_id") or "coursekit"),
+                "exchange_root": str(ex["root"]) if ex.get("root") else None,
+            }
+        return self._settings[key]
+
+    @property
+    def db_url(self) -> str:
+        return self._setting("db_url")
+
+    @property
+    def course_id(self) -> str:
+        return self._setting("course_id")
+
+    @property
+    def exchange_root(self) -> str | None:
+        return self._setting("exchange_root")
+
+    def api(self, db_url: str | None = None, extra: Config | None = None):
+        """An ``NbGraderAPI`` for this cohort, configured from its nbgrader_config.py."""
+        nbgrader_adapter._ensure_env_bin_on_path()
+        from nbgrader.apps import NbGraderAPI
+        from nbgrader.coursedir import CourseDirectory
+
+        cfg = self.config()
+        cfg.CourseDirectory.root = str(self.root)
+        cfg.CourseDirectory.db_url = db_url or self.db_url
+        if not self.exchange_root:
+            # nbgrader wants an exchange root even when none is used; keep it inside the folder.
+            quiet_root = self.kit_dir / "no-exchange"
+            quiet_root.mkdir(parents=True, exist_ok=True)
+            cfg.Exchange.root = str(quiet_root)
+        if extra is not None:
+            cfg.merge(extra)
+        coursedir = CourseDirectory(config=cfg)
+        quiet = logging.getLogger("coursekit.nbgrader")
+        quiet.setLevel(logging.WARNING)
+        return NbGraderAPI(coursedir=coursedir, config=cfg, log=quiet)
+
+    def gradebook(self, db_url: str | None = None):
+        from nbgrader.api import Gradebook
+
+        nbgrader_adapter._ensure_env_bin_on_path()
+        return Gradebook(with_sqlite_timeout(db_url or self.db_url), course_id=self.course_id)
+
+    # ---- modules -------------------------------------------------------------------------
+
+    def modules(self) -> list[str]:
+        """Module ids in this cohort's source/, in syllabus order where the syllabus knows them."""
+        src = self.root / "source"
+        found = [p.name for p in src.iterdir() if (p / f"{NOTEBOOK}.ipynb").exists()] if src.is_dir() else []
+        try:
+            order = {m: i for i, m in enumerate(syllabus.module_ids())}
+        except UsageError:
+            order = {}
+        return sorted(found, key=lambda m: (order.get(m, len(order)), m))
+
+    def require_module(self, module_id: str) -> str:
+        mods = self.modules()
+        if module_id not in mods:
+            raise UsageError(f"no module {module_id!r} in this cohort ({self.root / 'source'}); "
+                             f"its modules are: {', '.join(mods) or 'none'}")
+        return module_id
+
+    def source_dir(self, module_id: str) -> Path:
+        return self.root / "source" / module_id
+
+    def source_notebook(self, module_id: str) -> Path:
+        return self.source_dir(module_id) / f"{NOTEBOOK}.ipynb"
+
+    def release_dir(self, module_id: str) -> Path:
+        return self.root / "release" / module_id
+
+    def submitted_dir(self, learner: str, module_id: str) -> Path:
+        return self.root / "submitted" / learner / module_id
+
+    def autograded_notebook(self, learner: str, module_id: str) -> Path:
+        return self.root / "autograded" / learner / module_id / f"{NOTEBOOK}.ipynb"
+
+    def feedback_dir(self, learner: str, module_id: str) -> Path:
+        return self.root / "feedback" / learner / module_id
+
+    def source_digest(self, module_id: str) -> str:
+        return _digest_folder(self.source_dir(module_id))
+
+    def ensure_generated(self, module_id: str, force: bool = False) -> bool:
+        """Run generate_assignment when the release is missing or the source changed. True if it ran."""
+        stamp = self.kit_dir / "generated" / f"{module_id}.sha256"
+        digest = self.source_digest(module_id)
+        release = self.release_dir(module_id) / f"{NOTEBOOK}.ipynb"
+        if not force and release.exists() and stamp.exists() and stamp.read_text() == digest:
+            return False
+        result = self.api().generate_assignment(module_id, force=True, create=True)
+        if not result.get("success"):
+            raise UsageError(f"nbgrader could not generate module {module_id}: {_last_line(result)}")
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(digest)
+        return True
+
+    # ---- learners ------------------------------------------------------------------------
+
+    def learner_ids(self) -> list[str]:
+        with self.gradebook() as gb:
+            return sorted(s.id for s in gb.students)
+
+    # ---- one command at a time -----------------------------------------------------------
+
+    @contextlib.contextmanager
+    def lock(self, what: str):
+        """Hold the cohort's lock: two grading runs on one folder would grade the same notebooks.
+
+        The lock is an advisory file lock, so the system releases it when a run is killed.
+        """
+        self.kit_dir.mkdir(parents=True, exist_ok=True)
+        path = self.kit_dir / "lock"
+        fh = open(path, "a+")
+        try:
+            try:
+                import fcntl
+            except ImportError:  # Windows: no advisory locks; one trainer, one terminal
+                fcntl = None
+            if fcntl is not None:
+                try:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    fh.seek(0)
+                    holder = fh.read().strip() or "another command"
+                    raise UsageError(f"{holder} is running on {self.root}; wait for it to finish, then try again")
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"`coursekit cohort {what}` (process {os.getpid()})")
+            fh.flush()
+            yield
+        finally:
+            fh.close()
+
+
+def _last_line(result: dict) -> str:
+    text = ((result.get("error") or "") + "\n" + (result.get("log") or "")).strip()
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    errors = [ln for ln in lines if "error" in ln.lower()]
+    return (errors or lines or ["unknown error"])[-1][:300]
+
+
+def copy_module(src: Path, dest: Path) -> None:
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))

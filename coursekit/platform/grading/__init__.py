@@ -1,0 +1,1 @@
+"""Grading learner notebooks: limits, the sandbox kernel, autograde runs and their results."""

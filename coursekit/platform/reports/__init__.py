@@ -1,0 +1,1 @@
+"""Views of the evidence: a learner's progress and a ministry's pledge report."""

@@ -1,0 +1,804 @@
+"""Progress against a ministry's competency pledge, from gradebooks and a staff roster.
+
+A pledge (YAML) says who must reach what by when::
+
+    ministry: Ministry of Social Affairs
+    title: Responsible AI skills for staff who decide on benefits     # optional
+    target_date: 2027-12-31
+    start_date: 2025-01-01          # optional: where the trajectory chart starts
+    targets:
+      - name: Caseworkers can oversee AI outputs                       # optional
+        profiles: [caseworker]
+        competencies: [human_oversight, fairness_testing]
+        level: working
+        share: 0.70                 # or "70%"
+
+(One target may also be written at the top level, without ``targets:``.) A member of staff
+*reaches* a target when their attained level (``coursekit.platform.evidence.attain``) is at least the
+target's level in every competency the target names. The share is of everyone on the roster in
+the target's profiles, whether or not they have started.
+
+The report never names a learner: it shows groups only, and a group of fewer than
+``min_group`` people (5 by default, never below 3) is hidden, together with as many other groups
+as it takes so that a hidden group cannot be worked out by subtracting from a total.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from coursekit.platform import competencies
+from coursekit.platform import evidence
+from coursekit.errors import UsageError
+
+MIN_GROUP = 5
+MIN_GROUP_FLOOR = 3
+ROSTER_COLUMNS = ("learner_id", "first_name", "last_name", "email", "department", "profile")
+ROSTER_REQUIRED = ("learner_id", "department", "profile")
+MAX_POINTS = 60          # points on the trajectory
+
+
+def _phase(name: str, _clock=[None]) -> None:
+    """With COURSEKIT_TIMING set, print how long each step of the report took (stderr)."""
+    if not os.environ.get("COURSEKIT_TIMING"):
+        return
+    import sys
+    import time
+
+    now = time.perf_counter()
+    if _clock[0] is not None:
+        print(f"  {name}: {now - _clock[0]:.2f} s", file=sys.stderr)
+    _clock[0] = now
+
+
+# ---------------------------------------------------------------------------------------------
+# The pledge
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    profiles: tuple[str, ...]
+    competencies: tuple[str, ...]
+    level: str
+    share: float
+
+
+@dataclass(frozen=True)
+class Pledge:
+    path: Path
+    ministry: str
+    title: str
+    target_date: date
+    start_date: date | None
+    targets: tuple[Target, ...]
+
+    @property
+    def competencies(self) -> list[str]:
+        return list(dict.fromkeys(c for t in self.targets for c in t.competencies))
+
+
+def _as_date(value, where: str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise UsageError(f"{where}: {value!r} is not a date; write it as YYYY-MM-DD, e.g. 2027-12-31")
+
+
+def _as_share(value, where: str) -> float:
+    text = str(value).strip()
+    try:
+        share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise UsageError(f"{where}: {value!r} is not a share; write 0.7 or \"70%\"")
+    if not 0 < share <= 1:
+        raise UsageError(f"{where}: {value!r} must be above 0 and at most 1 (or 100%)")
+    return share
+
+
+def _id_list(value, where: str, known: list[str], what: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        raise UsageError(f"{where}: give a list of {what} ids, e.g. [{known[0]}]")
+    out = []
+    for v in value:
+        if str(v) not in known:
+            raise UsageError(f"{where}: unknown {what} {v!r}; use one of: {', '.join(known)}")
+        out.append(str(v))
+    return tuple(dict.fromkeys(out))
+
+
+def load_pledge(path: str | Path) -> Pledge:
+    """Read and check a pledge file; one UsageError naming the file and field for any problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"{path}: no such pledge file" + (" (it is a folder)" if path.is_dir() else ""))
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: is not UTF-8 text; save the pledge as a UTF-8 YAML file")
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise UsageError(f"{path}: is not valid YAML{where}; check the indentation and quotes")
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: expected fields such as ministry, target_date and targets")
+    fw = competencies.framework()
+    known_profiles = list(competencies.profiles())
+    for key in ("ministry", "target_date"):
+        if not str(data.get(key) or "").strip():
+            raise UsageError(f"{path}: field {key}: missing; the pledge must say "
+                             + ("which ministry makes it" if key == "ministry" else "by when (YYYY-MM-DD)"))
+    raw_targets = data.get("targets")
+    if raw_targets is None:
+        raw_targets = [{k: data[k] for k in ("name", "profiles", "competencies", "level", "share") if k in data}]
+        prefix = ""
+    elif not isinstance(raw_targets, list) or not raw_targets:
+        raise UsageError(f"{path}: field targets: give a list with at least one target")
+    else:
+        prefix = "targets[{}]."
+    targets = []
+    for i, t in enumerate(raw_targets, start=1):
+        p = prefix.format(i)
+        if not isinstance(t, dict):
+            raise UsageError(f"{path}: field {p.rstrip('.') or 'targets'}: expected profiles, competencies, level and share")
+        for key in ("profiles", "competencies", "level", "share"):
+            if key not in t:
+                raise UsageError(f"{path}: field {p}{key}: missing")
+        profs = _id_list(t["profiles"], f"{path}: field {p}profiles", known_profiles, "profile")
+        comps = _id_list(t["competencies"], f"{path}: field {p}competencies", fw.ids, "competency")
+        level = str(t["level"])
+        if level not in fw.levels:
+            raise UsageError(f"{path}: field {p}level: unknown level {level!r}; use one of: {', '.join(fw.levels)}")
+        share = _as_share(t["share"], f"{path}: field {p}share")
+        name = str(t.get("name") or "").strip() or _default_name(profs, comps, level)
+        targets.append(Target(name, profs, comps, level, share))
+    target_date = _as_date(data["target_date"], f"{path}: field target_date")
+    start = _as_date(data["start_date"], f"{path}: field start_date") if data.get("start_date") else None
+    if start is not None and start >= target_date:
+        raise UsageError(f"{path}: field start_date: must be before the target date {target_date}")
+    return Pledge(path, str(data["ministry"]).strip(), str(data.get("title") or "").strip(), target_date, start,
+                  tuple(targets))
+
+
+def _default_name(profs, comps, level) -> str:
+    names = competencies.profiles()
+    fw = competencies.framework()
+    who = ", ".join(names[p].name for p in profs)
+    return f"{who}: {fw.level_name(level)} level in {', '.join(competencies.in_sentence(fw.get(c).name) for c in comps)}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The roster
+
+def load_roster(path: str | Path) -> pd.DataFrame:
+    """Read and validate a staff roster (pandera); one UsageError naming the file, row and field.
+
+    Rows are numbered as a spreadsheet shows them: the header is row 1. Only learner_id,
+    department and profile are read: names and email addresses are never loaded.
+    """
+    import csv
+
+    import pandera.pandas as pa
+
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"{path}: no such roster file" + (" (it is a folder)" if path.is_dir() else "")
+                         + f"; give a CSV with the columns {', '.join(ROSTER_COLUMNS)}")
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, None)
+            # a row with more cells than the header (an unquoted comma in a name) shifts its fields
+            for row_no, row in enumerate(reader, start=2):
+                if header and len(row) > len(header) and any(cell.strip() for cell in row[len(header):]):
+                    raise UsageError(f"{path}: row {row_no}: has more cells than the header has columns; "
+                                     "check for a stray comma or an unquoted comma inside a name")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: is not UTF-8 text; save the roster as 'CSV UTF-8' and try again")
+    except csv.Error as exc:
+        raise UsageError(f"{path}: is not a readable CSV file ({exc})")
+    if not header or not any(h.strip() for h in header):
+        raise UsageError(f"{path}: the roster is empty; it needs a header row ({', '.join(ROSTER_COLUMNS)})")
+    header = [h.strip() for h in header]
+    dupes = sorted({c for c in header if c and header.count(c) > 1})
+    if dupes:
+        raise UsageError(f"{path}: row 1 (header), field {dupes[0]}: the column appears twice; keep one")
+    positions = [header.index(c) for c in ROSTER_REQUIRED if c in header]
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False,
+                         usecols=positions, header=0)
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: is not UTF-8 text; save the roster as 'CSV UTF-8' and try again")
+    except pd.errors.ParserError as exc:
+        line = _parser_line(str(exc))
+        where = f"row {line}" if line else "a row"
+        raise UsageError(f"{path}: {where}: has more cells than the header has columns; check for a stray comma")
+    df.columns = [str(c).strip() for c in df.columns]
+    df.index = pd.RangeIndex(2, len(df) + 2)         # the spreadsheet's row numbers
+    for col in df.columns:
+        df[col] = df[col].str.strip()
+    if len(df.columns):
+        df = df[(df != "").any(axis=1)]              # blank lines, e.g. at the end of an export
+    known = list(competencies.profiles())
+    non_empty = pa.Check.str_length(min_value=1, error="is empty")
+    schema = pa.DataFrameSchema(
+        {
+            "learner_id": pa.Column(str, non_empty, nullable=False),
+            "department": pa.Column(str, non_empty, nullable=False),
+            "profile": pa.Column(str, [non_empty, pa.Check.isin(known, error="unknown profile")], nullable=False),
+        },
+        strict=False, ordered=False,
+    )
+    try:
+        schema.validate(df, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        raise UsageError(_roster_error(path, exc.failure_cases, known))
+    if df.empty:
+        raise UsageError(f"{path}: the roster has a header but no staff; add one row per member of staff")
+    dup = df["learner_id"].duplicated(keep="first")
+    if dup.any():
+        row = int(dup.idxmax())
+        first = int(df.index[(df["learner_id"] == df.at[row, "learner_id"]).to_numpy()][0])
+        raise UsageError(f"{path}: row {row}, field learner_id: the same id as row {first}; "
+                         "every member of staff needs exactly one row")
+    return df[list(ROSTER_REQUIRED)].reset_index(drop=True)
+
+
+def _parser_line(message: str) -> int | None:
+    import re
+
+    m = re.search(r"line (\d+)", message)
+    return int(m.group(1)) if m else None
+
+
+def _roster_error(path: Path, cases: pd.DataFrame, known: list[str]) -> str:
+    missing = cases[cases["check"].astype(str) == "column_in_dataframe"]
+    if len(missing):
+        cols = [c for c in ROSTER_REQUIRED if c in set(missing["failure_case"].astype(str))]
+        return (f"{path}: row 1 (header), field {cols[0] if cols else missing['failure_case'].iloc[0]}: missing column; "
+                f"the header must include {', '.join(ROSTER_REQUIRED)} (optional: first_name, last_name, email)")
+    cases = cases.assign(_row=pd.to_numeric(cases["index"], errors="coerce")).sort_values(["_row"], kind="stable")
+    first = cases.iloc[0]
+    row, col, check = int(first["_row"]), str(first["column"]), str(first["check"])
+    if check == "unknown profile":
+        return (f"{path}: row {row}, field profile: unknown profile {first['failure_case']!r}; "
+                f"use one of: {', '.join(known)} (see competencies/profiles.yml)")
+    if check == "is empty" or first["failure_case"] is None:
+        return f"{path}: row {row}, field {col}: is empty; every member of staff needs a {col.replace('_', ' ')}"
+    return f"{path}: row {row}, field {col}: {check}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Evidence for the roster, merged across gradebooks
+
+@dataclass
+class Merged:
+    """The roster's evidence from all gradebooks, as the steps by which each best result arrived.
+
+    One entry per (member of staff, item) result that improved on what came before it, in time
+    order: ``gain`` is how much it raised the best share of the item's points so far (the whole
+    share for the first result), ``first`` marks the first result for that item. Summing every
+    entry gives each person's best result per item; summing those up to a date gives what was
+    known then. With one gradebook every entry is a first result.
+    """
+
+    tags: evidence.Tags
+    learner: np.ndarray            # roster position
+    item: np.ndarray               # index into tags.items
+    gain: np.ndarray               # rise in the best share of the item's points (0..1]
+    first: np.ndarray              # bool: the first result for this person and item
+    time: np.ndarray               # int64 ns since the epoch
+    sources: dict                  # gradebook label -> source
+    not_on_roster: int = 0
+    pending: int = 0
+    undated: int = 0
+
+    @property
+    def records(self) -> int:
+        """Graded answers counted: one per person and item."""
+        return int(self.first.sum())
+
+    @property
+    def has_evidence(self) -> bool:
+        return len(self.time) > 0
+
+
+def merge_evidence(roster: pd.DataFrame, gradebooks: list, tags: evidence.Tags, as_of: np.datetime64,
+                   started: dict | None = None) -> Merged:
+    """Read each gradebook; a person graded on an item more than once counts once, with the best.
+
+    Best: the highest share of the item's points; of equal shares, the earliest. Learners absent
+    from the roster are left out (and counted). Evidence without a timestamp is dated ``as_of``.
+    ``started``: reads already under way (``evidence.start_read``), by gradebook URL.
+    """
+    ids = pd.Index(roster["learner_id"])
+    outside: set = set()
+    sources, pending, undated = {}, 0, 0
+    as_of_ns = np.int64(as_of.astype("datetime64[ns]").astype(np.int64))
+    parts = []
+    started = started or {}
+    for gb in gradebooks:
+        raw = (started.get(gb.url) or evidence.start_read(gb, tags)).result()
+        sources[gb.label] = gb.source
+        pending += raw.pending
+        on_roster = ids.get_indexer(pd.Index(raw.student_ids, dtype=object))   # per learner of the gradebook
+        sub_l = on_roster[raw.sub_code]
+        outside.update(raw.student_ids[np.unique(raw.sub_code[sub_l < 0])].tolist())
+        l = sub_l[raw.g_sub]
+        keep = l >= 0
+        t = raw.sub_time[raw.g_sub[keep]]
+        nat = np.isnat(t)
+        undated += int(nat.sum())
+        parts.append((l[keep], raw.g_item[keep], raw.g_frac[keep], np.where(nat, as_of_ns, t.astype(np.int64))))
+        del raw, l, keep, t, nat
+    cat = lambda i, dt: np.concatenate([p[i] for p in parts]).astype(dt) if parts else np.empty(0, dt)  # noqa: E731
+    learner, item, frac, when = cat(0, np.int32), cat(1, np.int32), cat(2, np.float64), cat(3, np.int64)
+    parts.clear()
+    if len(parts) > 1:
+        # per (person, item), in time order (better first on the same date): keep the results that
+        # beat every earlier one, each with its gain over the best before it
+        order = np.lexsort((-frac, when, item, learner))
+        learner, item, frac, when = learner[order], item[order], frac[order], when[order]
+        new_group = np.ones(len(learner), dtype=bool)
+        new_group[1:] = (learner[1:] != learner[:-1]) | (item[1:] != item[:-1])
+        group = np.cumsum(new_group)
+        best = np.maximum.accumulate(frac + 2.0 * group) - 2.0 * group      # running best within a group
+        before = np.where(new_group, -1.0, np.concatenate([[0.0], best[:-1]]))
+        improves = new_group | (frac > before)
+        gain = np.where(new_group, frac, frac - before)[improves]
+        learner, item, when, first = learner[improves], item[improves], when[improves], new_group[improves]
+    else:
+        gain, first = frac, np.ones(len(frac), dtype=bool)
+    return Merged(tags, learner, item, gain, first, when, sources, len(outside), pending, undated)
+
+
+# ---------------------------------------------------------------------------------------------
+# Attainment over time for one target
+
+@dataclass
+class TargetResult:
+    target: Target
+    staff: int
+    reached: np.ndarray             # (staff in the target's profiles,) bool, today
+    comp_reached: np.ndarray        # (staff, competencies) bool, today
+    ranks: np.ndarray               # (staff, competencies) attained level rank today (0 = none)
+    grid: np.ndarray                # datetime64[ns] points of the trajectory
+    series: np.ndarray              # share reached at each point
+    members: pd.DataFrame           # department and profile of each member (no ids)
+    uncovered: list = field(default_factory=list)   # competencies no graded item evidences
+
+
+def _grid(start: np.datetime64, end: np.datetime64) -> np.ndarray:
+    start = min(start, end - np.timedelta64(1, "D"))
+    span = (end - start).astype("timedelta64[ns]").astype(np.int64)
+    k = int(min(MAX_POINTS, max(2, span // (86400 * 10**9))))
+    steps = np.linspace(0, span, k + 1).astype(np.int64)
+    return (start.astype("datetime64[ns]") + steps.astype("timedelta64[ns]")).astype("datetime64[ns]")
+
+
+def _grid_position(grid: np.ndarray, when: np.ndarray) -> np.ndarray:
+    """For each time (int64 ns), the first grid point at or after it (the last one at most)."""
+    g = grid.astype(np.int64)
+    if len(g) < 2:
+        return np.zeros(len(when), dtype=np.int64)
+    steps = np.diff(g)
+    if (steps == steps[0]).all():                          # an even grid: arithmetic, no search
+        pos = -((g[0] - when) // steps[0])                 # ceil((when - start) / step)
+        return np.clip(pos, 0, len(g) - 1)
+    return np.minimum(np.searchsorted(g, when, side="left"), len(g) - 1)
+
+
+def target_progress(target: Target, roster: pd.DataFrame, merged: Merged, grid: np.ndarray,
+                    threshold: float = evidence.THRESHOLD, min_items: int = evidence.MIN_ITEMS) -> TargetResult:
+    """Who in the target's profiles has reached it now, and the share that had at each grid point.
+
+    Runs the rule (``evidence.attain``) learner by learner only when new evidence arrives, so a
+    trajectory over 100,000 staff costs about as much as one evaluation.
+    """
+    fw = competencies.framework()
+    L = len(fw.levels)
+    comps = list(target.competencies)
+    C = len(comps)
+    need = fw.rank(target.level)
+    pop = np.flatnonzero(roster["profile"].isin(target.profiles).to_numpy())
+    items = merged.tags.items
+    sel = [j for j, it in enumerate(items) if set(it.competencies) & set(comps)]
+    uncovered = [c for c in comps if not any(c in items[j].competencies for j in sel)]
+    members = roster.iloc[pop][["department", "profile"]].reset_index(drop=True)
+    n = len(pop)
+    # Each item feeds one (competency, level) of the target per target competency it evidences.
+    item_cl = [[(comps.index(c), fw.levels.index(items[j].level)) for c in items[j].competencies if c in comps]
+               for j in sel]
+    pts_of = np.array([items[j].points for j in sel], dtype=np.float64)
+
+    # this target's evidence: people in its profiles, items of its competencies
+    pos_of = np.full(len(roster), -1, dtype=np.int32)
+    pos_of[pop] = np.arange(n, dtype=np.int32)
+    col_of = np.full(len(items) + 1, -1, dtype=np.int32)
+    col_of[sel] = np.arange(len(sel), dtype=np.int32)
+    li, jj = pos_of[merged.learner], col_of[merged.item]
+    mine = (li >= 0) & (jj >= 0)
+    if mine.all():
+        when, gain, first = merged.time, merged.gain, merged.first
+    else:
+        li, jj, when, gain, first = li[mine], jj[mine], merged.time[mine], merged.gain[mine], merged.first[mine]
+    del mine
+    gpos = _grid_position(grid, when)
+    del when
+    # one entry per (evidence, competency): most items evidence one competency, a few two
+    slot_comp = [np.array([x[k][0] if len(x) > k else -1 for x in item_cl], dtype=np.int16)
+                 for k in range(max((len(x) for x in item_cl), default=0))]
+    slot_level = [np.array([x[k][1] if len(x) > k else -1 for x in item_cl], dtype=np.int8)
+                  for k in range(len(slot_comp))]
+    if slot_comp:
+        ce, le = slot_comp[0][jj], slot_level[0][jj]
+        extra = [np.flatnonzero(sc[jj] >= 0) for sc in slot_comp[1:]]
+        if any(len(x) for x in extra):
+            pick = np.concatenate([np.arange(len(jj)), *extra])
+            ce = np.concatenate([ce, *(sc[jj[x]] for sc, x in zip(slot_comp[1:], extra))])
+            le = np.concatenate([le, *(sl[jj[x]] for sl, x in zip(slot_level[1:], extra))])
+            li, jj, gpos, gain, first = li[pick], jj[pick], gpos[pick], gain[pick], first[pick]
+            del pick
+    else:
+        ce, le = np.zeros(0, np.int16), np.zeros(0, np.int8)
+    # sorted by grid point, then competency, then person: each (point, competency) is one segment
+    key = gpos.astype(np.int64)
+    key *= C
+    key += ce
+    key *= max(n, 1)
+    key += li
+    del gpos, ce
+    order = np.argsort(key)
+    key = key[order]
+    li, le, jo, fo = li[order], le[order], jj[order], first[order]
+    pts = pts_of[jo]
+    ep = gain[order] * pts                                      # points gained
+    eo = pts * fo                                               # points available, once per item
+    en = fo.astype(np.float64)                                  # items, once per item
+    del order, gain, first, jj, jo, fo, pts
+    key //= max(n, 1)
+    bounds = np.searchsorted(key, np.arange(len(grid) * C + 1), side="left")
+    del key
+
+    tot = np.zeros((3, C, n, L))                                # points, out of, items
+    ranks = np.zeros((n, C), dtype=np.int64)
+    met = np.zeros(n, dtype=np.int64)                           # competencies at the target level
+    count = 0
+    series = np.zeros(len(grid))
+    for g in range(len(grid)):
+        for c in range(C):
+            a, b = bounds[g * C + c], bounds[g * C + c + 1]
+            if b == a:
+                continue
+            l_s = li[a:b]
+            new = np.empty(b - a, dtype=bool)
+            new[0] = True
+            np.not_equal(l_s[1:], l_s[:-1], out=new[1:])
+            touched = l_s[new]                                  # sorted: its distinct people
+            flat = (np.cumsum(new) - 1) * L + le[a:b]
+            size = len(touched) * L
+            t = tot[:, c, touched, :]                           # (3, touched, L)
+            t[0] += np.bincount(flat, weights=ep[a:b], minlength=size).reshape(-1, L)
+            t[1] += np.bincount(flat, weights=eo[a:b], minlength=size).reshape(-1, L)
+            t[2] += np.bincount(flat, weights=en[a:b], minlength=size).reshape(-1, L)
+            tot[:, c, touched, :] = t
+            r = evidence.attain(t[0], t[1], t[2], threshold, min_items)
+            before = met[touched]
+            now = before + (r >= need) - (ranks[touched, c] >= need)
+            ranks[touched, c] = r
+            met[touched] = now
+            count += int(np.count_nonzero(now == C)) - int(np.count_nonzero(before == C))
+        series[g] = count / n if n else 0.0
+    reached = met == C if C else np.zeros(n, dtype=bool)
+    comp_reached = ranks >= need
+    return TargetResult(target, n, reached, comp_reached, ranks, grid, series, members, uncovered)
+
+
+# ---------------------------------------------------------------------------------------------
+# Small-group suppression
+
+def suppress(cells: pd.DataFrame, min_group: int) -> tuple[pd.DataFrame, pd.Series, pd.Series, bool]:
+    """Which counts of a department x profile table of staff numbers to hide.
+
+    Primary: any group (cell, department total, profile total, overall) with 1 to
+    ``min_group - 1`` people. Secondary, repeated until nothing changes: a published total whose
+    row (or column) has exactly one hidden non-empty group gets its smallest other group hidden
+    too (else the hidden one is the total minus the rest), and a hidden total whose groups are
+    all shown gets its smallest group hidden. Returns boolean masks (True = hide) for the
+    cells, the row totals, the column totals, and the overall total.
+    """
+    n = cells.to_numpy(dtype=np.int64)
+    small = (n > 0) & (n < min_group)
+    hide = small.copy()
+    rows, cols, total = n.sum(1), n.sum(0), int(n.sum())
+    hide_r = (rows > 0) & (rows < min_group)
+    hide_c = (cols > 0) & (cols < min_group)
+    hide_t = 0 < total < min_group
+    if hide_t:
+        return (pd.DataFrame(n > 0, index=cells.index, columns=cells.columns), pd.Series(rows > 0, cells.index),
+                pd.Series(cols > 0, cells.columns), True)
+
+    def fix(vec_n, vec_hide, total_hidden):
+        """One margin: if exactly one non-empty entry is hidden and its total is shown, hide another."""
+        live = vec_n > 0
+        if total_hidden:
+            if live.any() and not (vec_hide & live).any():
+                j = np.flatnonzero(live)[np.argmin(vec_n[live])]
+                vec_hide[j] = True
+                return True
+            return False
+        if (vec_hide & live).sum() == 1:
+            cand = np.flatnonzero(live & ~vec_hide)
+            if len(cand):
+                vec_hide[cand[np.argmin(vec_n[cand])]] = True
+                return True
+        return False
+
+    changed = True
+    while changed:
+        changed = False
+        for r in range(n.shape[0]):
+            row = hide[r]
+            if fix(n[r], row, hide_r[r]):
+                hide[r] = row
+                changed = True
+            if (row & (n[r] > 0)).sum() == 1 and not hide_r[r] and not (n[r] > 0)[~row].any():
+                hide_r[r] = True   # the hidden group is the whole row: hide its total too
+                changed = True
+        for c in range(n.shape[1]):
+            col = hide[:, c].copy()
+            if fix(n[:, c], col, hide_c[c]):
+                hide[:, c] = col
+                changed = True
+            if (col & (n[:, c] > 0)).sum() == 1 and not hide_c[c] and not (n[:, c] > 0)[~col].any():
+                hide_c[c] = True
+                changed = True
+        changed |= fix(rows, hide_r, False)
+        changed |= fix(cols, hide_c, False)
+    return (pd.DataFrame(hide, index=cells.index, columns=cells.columns), pd.Series(hide_r, cells.index),
+            pd.Series(hide_c, cells.columns), False)
+
+
+# ---------------------------------------------------------------------------------------------
+# The report
+
+@dataclass
+class GroupRow:
+    group: str            # all, department, profile, department_profile, competency
+    department: str
+    profile: str
+    competency: str
+    staff: int | None
+    reached: int | None
+    share: float | None
+    suppressed: bool
+
+
+@dataclass
+class TargetReport:
+    result: TargetResult
+    rows: list[GroupRow]
+    current: float | None
+    pace_per_month: float | None
+    projected: date | None
+    status: str
+
+
+@dataclass
+class Report:
+    pledge: Pledge
+    as_of: date
+    targets: list[TargetReport]
+    merged: Merged
+    roster_size: int
+    gradebooks: int
+    min_group: int
+    html: str = ""
+    csv: str = ""
+
+    def summary(self, out: Path) -> str:
+        parts = []
+        for tr in self.targets:
+            t = tr.result.target
+            cur = "hidden (small group)" if tr.current is None else f"{tr.current:.1%}"
+            parts.append(f"'{t.name}' {cur} of {t.share:.0%} ({tr.status})")
+        return (f"{self.pledge.ministry}: {'; '.join(parts)}; target date {self.pledge.target_date}; "
+                f"report in {out / 'report.html'}")
+
+
+def _status(current, target_share, projected, target_date, as_of) -> str:
+    if current is None:
+        return "hidden"
+    if current >= target_share:
+        return "met"
+    if as_of > target_date:
+        return "missed"
+    if projected is not None and projected <= target_date:
+        return "on track"
+    return "not on track"
+
+
+def _pace(grid: np.ndarray, series: np.ndarray, days: int = 91) -> float | None:
+    """Change in the share per 30 days over the last ``days`` days (or the whole span if shorter)."""
+    if len(grid) < 2:
+        return None
+    end = grid[-1]
+    start = max(grid[0], end - np.timedelta64(days, "D"))
+    before = np.interp(start.astype(np.int64), grid.astype(np.int64), series)
+    span_days = (end - start) / np.timedelta64(1, "D")
+    if span_days <= 0:
+        return None
+    return float((series[-1] - before) / span_days * 30)
+
+
+def _rows(res: TargetResult, min_group: int) -> list[GroupRow]:
+    m = res.members.assign(reached=res.reached)
+    depts = sorted(m["department"].unique())
+    profs = [p for p in res.target.profiles]
+    staff = m.groupby(["department", "profile"]).size().unstack(fill_value=0).reindex(index=depts, columns=profs,
+                                                                                      fill_value=0)
+    got = m.groupby(["department", "profile"])["reached"].sum().unstack(fill_value=0).reindex(index=depts, columns=profs,
+                                                                                              fill_value=0)
+    hide, hide_r, hide_c, hide_t = suppress(staff, min_group)
+    out = []
+
+    def row(group, d, p, c, n, k, hidden):
+        if n == 0 and not hidden:
+            return
+        out.append(GroupRow(group, d, p, c, None if hidden else int(n), None if hidden else int(k),
+                            None if hidden or n == 0 else k / n, bool(hidden)))
+
+    row("all", "(all)", "(all)", "all", res.staff, int(res.reached.sum()), hide_t)
+    for j, c in enumerate(res.target.competencies):
+        row("competency", "(all)", "(all)", c, res.staff, int(res.comp_reached[:, j].sum()) if res.staff else 0, hide_t)
+    for d in depts:
+        row("department", d, "(all)", "all", staff.loc[d].sum(), got.loc[d].sum(), hide_r[d] or hide_t)
+    if len(profs) > 1:
+        for p in profs:
+            row("profile", "(all)", p, "all", staff[p].sum(), got[p].sum(), hide_c[p] or hide_t)
+    for d in depts:
+        for p in profs:
+            row("department_profile", d, p, "all", staff.at[d, p], got.at[d, p], hide.at[d, p] or hide_t)
+    return out
+
+
+def build(pledge: Pledge, roster: pd.DataFrame, gradebooks: list, min_group: int = MIN_GROUP,
+          now: datetime | None = None, tags: evidence.Tags | None = None, started: dict | None = None) -> Report:
+    """Compute the report (nothing is written). ``gradebooks``: ``evidence.Gradebook`` objects."""
+    if min_group < MIN_GROUP_FLOOR:
+        raise UsageError(f"--min-group {min_group} is too small; groups under {MIN_GROUP_FLOOR} people "
+                         "could identify someone")
+    now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    as_of = np.datetime64(now.replace(tzinfo=None), "ns")
+    tags = tags or evidence.course_tags().for_competencies(pledge.competencies)
+    merged = merge_evidence(roster, gradebooks, tags, as_of, started)
+    _phase("read and merge gradebooks")
+    latest = merged.time.max() if merged.has_evidence else None
+    if latest is not None and np.datetime64(int(latest), "ns") > as_of:
+        as_of = np.datetime64(int(latest), "ns")
+    if pledge.start_date is not None:
+        start = np.datetime64(pledge.start_date, "ns")
+    elif merged.has_evidence:
+        start = np.datetime64(int(merged.time.min()), "ns").astype("datetime64[D]").astype("datetime64[ns]")
+    else:
+        start = as_of - np.timedelta64(30, "D")
+    grid = _grid(start, as_of)
+    as_of_date = pd.Timestamp(as_of).date()
+    reports = []
+    for t in pledge.targets:
+        res = target_progress(t, roster, merged, grid)
+        rows = _rows(res, min_group)
+        overall = rows[0]
+        current = overall.share if not overall.suppressed else None
+        pace = _pace(grid, res.series) if current is not None else None
+        projected = None
+        if current is not None and current < t.share and pace and pace > 0:
+            days = (t.share - current) / pace * 30
+            if days < 365 * 100:
+                projected = as_of_date + timedelta(days=math.ceil(days))
+        elif current is not None and current >= t.share:
+            projected = as_of_date
+        status = _status(current, t.share, projected, pledge.target_date, as_of_date)
+        reports.append(TargetReport(res, rows, current, pace, projected, status))
+    rep = Report(pledge, as_of_date, reports, merged, len(roster), len(gradebooks), min_group)
+    _phase("attainment, trajectory, groups")
+    from coursekit.platform.reports import pledge_render
+
+    pledge_render.render(rep)
+    _phase("figures and HTML")
+    return rep
+
+
+def write(rep: Report, out: Path) -> None:
+    """Write report.html and progress.csv into ``out`` without ever leaving a half-written report."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out}: exists and is not a folder; give a folder for the report")
+    parent = out.parent if out.parent != Path("") else Path(".")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
+    except OSError as exc:
+        raise UsageError(f"{out}: cannot write the report there ({exc.strerror})")
+    try:
+        (tmp / "report.html").write_text(rep.html, encoding="utf-8")
+        (tmp / "progress.csv").write_text(rep.csv, encoding="utf-8")
+        if not out.exists():
+            os.replace(tmp, out)
+            tmp = None
+        else:
+            for name in ("progress.csv", "report.html"):
+                os.replace(tmp / name, out / name)
+    except OSError as exc:
+        raise UsageError(f"{out}: cannot write the report there ({exc.strerror})")
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def report(pledge_path, roster_path, gradebooks: list, out: str | Path, min_group: int = MIN_GROUP,
+           now: datetime | None = None) -> Report:
+    """Check every input, compute the report, then write it into ``out``. Returns the report."""
+    if min_group < MIN_GROUP_FLOOR:
+        raise UsageError(f"--min-group {min_group} is too small; it must be at least {MIN_GROUP_FLOOR}")
+    if not gradebooks:
+        raise UsageError("give at least one --gradebook (an nbgrader gradebook file or database URL)")
+    _phase("start")
+    pledge = load_pledge(pledge_path)
+    seen, gbs = set(), []
+    for g in gradebooks:
+        gb = evidence.locate(g)
+        if gb.url not in seen:
+            seen.add(gb.url)
+            gbs.append(gb)
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out}: exists and is not a folder; give a folder for the report")
+    tags = evidence.course_tags().for_competencies(pledge.competencies)
+    # The first gradebook is read in background threads while the roster is checked.
+    first = evidence.start_read(gbs[0], tags)
+    try:
+        roster = load_roster(roster_path)
+        _phase("pledge, tags, roster")
+        import matplotlib.figure  # noqa: F401  (loaded while the gradebook is read)
+        _phase("matplotlib import")
+
+        rep = build(pledge, roster, gbs, min_group, now, tags=tags, started={gbs[0].url: first})
+    except BaseException:
+        first.cancel()
+        raise
+    write(rep, out)
+    _phase("write")
+    return rep
+
+
+def png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    return buf.getvalue()
+
+
+def data_uri(data: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+
+
+def esc(text) -> str:
+    return html.escape(str(text), quote=True)

@@ -1,0 +1,363 @@
+"""The pledge report's figures, HTML page and CSV (see ``coursekit.platform.reports.pledge``).
+
+The page is self-contained (figures embedded as base64 PNG, no scripts, no external files) and
+written for an official who is not a data specialist: each figure has a title, labelled axes and
+its key number in the text, colours come from the colour-blind-safe palette and nothing is told
+by colour alone (line styles, markers, hatching and value labels carry the meaning).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from coursekit.platform import competencies
+from coursekit.platform import evidence
+from coursekit.plotting import HATCHES, PALETTE, finish
+
+STATUS_TEXT = {
+    "met": "the pledge is met",
+    "on track": "on track: at the pace of recent months the pledge will be met in time",
+    "not on track": "not on track: at the pace of recent months the pledge will not be met in time",
+    "missed": "the target date has passed and the pledge was not met",
+    "hidden": "figures hidden: fewer staff in these profiles than the minimum group size",
+}
+
+
+def _pct(x: float | None, digits: int = 0) -> str:
+    return "–" if x is None else f"{100 * x:.{digits}f}%"
+
+
+def _date(d) -> str:
+    return f"{d.day} {d:%B %Y}"
+
+
+def _and(words: list) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _who(target) -> str:
+    names = competencies.profiles()
+    return _and([names[p].plural for p in target.profiles])
+
+
+def _what(target) -> str:
+    fw = competencies.framework()
+    comps = [competencies.in_sentence(fw.get(c).name) for c in target.competencies]
+    return f"{fw.level_name(target.level)} level or above in {_and(comps)}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures
+
+def _figure(width=8.0, height=4.2):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height))
+
+
+def fig_trajectory(tr, pledge, as_of):
+    import matplotlib.dates as mdates
+
+    res, t = tr.result, tr.result.target
+    fig = _figure()
+    ax = fig.add_subplot()
+    x = pd.to_datetime(res.grid).to_pydatetime()
+    y = res.series * 100
+    ax.plot(x, y, color=PALETTE[0], linewidth=2.2, marker="o", markersize=3,
+            markevery=max(1, len(x) // 12), label="Staff who have reached the target level")
+    end = datetime.combine(pledge.target_date, datetime.min.time())
+    now = x[-1]
+    cur = y[-1]
+    ax.plot([now, end], [cur, t.share * 100], color=PALETTE[1], linestyle="--", linewidth=1.8,
+            label="Path needed to meet the pledge")
+    if tr.pace_per_month is not None and end > now:
+        months = (end - now).days / 30
+        proj = float(np.clip(cur + tr.pace_per_month * 100 * months, 0, 100))
+        ax.plot([now, end], [cur, proj], color=PALETTE[2], linestyle=":", linewidth=2.2,
+                label="At the pace of the last 3 months")
+    ax.plot([end], [t.share * 100], marker="*", markersize=16, color=PALETTE[3], linestyle="none",
+            markeredgecolor="black", label=f"Pledge: {t.share:.0%} by {_date(pledge.target_date)}")
+    ax.axhline(t.share * 100, color="grey", linewidth=0.8, linestyle="-.")
+    ax.annotate(f"now: {cur:.0f}%", (now, cur), textcoords="offset points", xytext=(-10, 10), ha="right")
+    ax.set_ylim(0, 100)
+    ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=8))
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
+    ax.legend(loc="upper left", fontsize=8, frameon=True)
+    ax.grid(axis="y", alpha=0.3)
+    finish(ax, f"Progress towards the pledge: {_pct(t.share)} by {_date(pledge.target_date)}",
+           "Date", "Staff at the target level (%)")
+    return fig
+
+
+def fig_groups(rows, label: str, target_share: float, title: str):
+    shown = [r for r in rows if not r.suppressed and r.share is not None]
+    shown.sort(key=lambda r: r.share)
+    fig = _figure(8.0, max(2.4, 0.42 * len(shown) + 1.4))
+    ax = fig.add_subplot()
+    names = [getattr(r, label) for r in shown]
+    vals = [100 * r.share for r in shown]
+    if label == "profile":
+        prof = competencies.profiles()
+        names = [prof[n].name if n in prof else n for n in names]
+    bars = ax.barh(names, vals, color=PALETTE[0], hatch=HATCHES[1], edgecolor="white")
+    for b, r in zip(bars, shown):
+        ax.text(min(b.get_width() + 1, 78), b.get_y() + b.get_height() / 2,
+                f"{100 * r.share:.0f}% ({r.reached} of {r.staff})", va="center", fontsize=8,
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1})
+    ax.axvline(target_share * 100, color=PALETTE[3], linestyle="--", linewidth=1.8,
+               label=f"Pledge: {target_share:.0%}")
+    ax.set_xlim(0, 100)
+    ax.legend(loc="lower right", fontsize=8)
+    if not shown:
+        ax.text(50, 0.5, "No group large enough to show", ha="center", va="center", transform=ax.transData)
+        ax.set_yticks([])
+    finish(ax, title, "Staff at the target level (%)", label.capitalize())
+    return fig
+
+
+def fig_competencies(tr):
+    fw = competencies.framework()
+    rows = [r for r in tr.rows if r.group == "competency" and not r.suppressed and r.share is not None]
+    fig = _figure(8.0, max(2.4, 0.5 * len(rows) + 1.4))
+    ax = fig.add_subplot()
+    names = [fw.get(r.competency).name for r in rows]
+    vals = [100 * r.share for r in rows]
+    bars = ax.barh(names, vals, color=[PALETTE[(i + 1) % len(PALETTE)] for i in range(len(rows))],
+                   hatch=HATCHES[2], edgecolor="white")
+    for b, r in zip(bars, rows):
+        ax.text(min(b.get_width() + 1, 85), b.get_y() + b.get_height() / 2, f"{100 * r.share:.0f}%",
+                va="center", fontsize=9)
+    ax.axvline(tr.result.target.share * 100, color=PALETTE[3], linestyle="--", linewidth=1.8,
+               label=f"Pledge: {tr.result.target.share:.0%}")
+    ax.set_xlim(0, 100)
+    ax.legend(loc="lower right", fontsize=8)
+    finish(ax, f"By competency: staff at {fw.level_name(tr.result.target.level)} level or above",
+           "Staff at the target level (%)", "Competency")
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Text
+
+def key_sentence(tr, pledge) -> str:
+    t, res = tr.result.target, tr.result
+    if tr.current is None:
+        return (f"There are fewer than the minimum group size of staff on the roster in these profiles "
+                f"({_who(t)}), so no figures are shown for this target.")
+    reached = int(res.reached.sum())
+    need = max(0, math.ceil(t.share * res.staff - 1e-9) - reached)
+    text = (f"{_pct(tr.current, 1)} of the {res.staff:,} {_who(t)} on the roster ({reached:,} people) have reached "
+            f"{_what(t)}. The pledge is {_pct(t.share)} by {_date(pledge.target_date)}")
+    text += f"; {need:,} more need to get there." if need else "; it is reached."
+    if tr.pace_per_month is not None and tr.status not in ("met", "missed"):
+        text += f" Over the last three months the share grew by {100 * tr.pace_per_month:.1f} percentage points a month"
+        text += (f"; at that pace the pledge would be met around {_date(tr.projected)}." if tr.projected
+                 else "; at that pace the pledge would not be met.")
+    return text + f" Status: {STATUS_TEXT[tr.status]}."
+
+
+def _table(rows, first: str, min_group: int) -> str:
+    prof = competencies.profiles()
+    body = []
+    for r in rows:
+        name = getattr(r, first)
+        if first == "profile":
+            name = prof[name].name if name in prof else name
+        if r.suppressed:
+            cells = (f"<td colspan='3' class='hidden'>hidden: a group under {min_group}, "
+                     "or needed to protect one</td>")
+        else:
+            cells = f"<td class='num'>{r.staff:,}</td><td class='num'>{r.reached:,}</td><td class='num'>{_pct(r.share)}</td>"
+        body.append(f"<tr><th scope='row'>{_esc(name)}</th>{cells}</tr>")
+    head = (f"<tr><th scope='col'>{first.capitalize()}</th><th scope='col'>Staff</th>"
+            "<th scope='col'>Reached</th><th scope='col'>Share</th></tr>")
+    return f"<table><thead>{head}</thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _matrix(tr, min_group: int) -> str:
+    rows = [r for r in tr.rows if r.group == "department_profile"]
+    if not rows:
+        return ""
+    prof = competencies.profiles()
+    profs = list(tr.result.target.profiles)
+    depts = list(dict.fromkeys(r.department for r in rows))
+    cell = {(r.department, r.profile): r for r in rows}
+    head = "".join(f"<th scope='col'>{_esc(prof[p].name)}</th>" for p in profs)
+    body = []
+    for d in depts:
+        tds = []
+        for p in profs:
+            r = cell.get((d, p))
+            if r is None:
+                tds.append("<td class='num'>–</td>")
+            elif r.suppressed:
+                tds.append("<td class='hidden'>hidden</td>")
+            else:
+                tds.append(f"<td class='num'>{_pct(r.share)}<br><small>{r.reached:,} of {r.staff:,}</small></td>")
+        body.append(f"<tr><th scope='row'>{_esc(d)}</th>{''.join(tds)}</tr>")
+    return (f"<table class='matrix'><caption>Share at the target level by department and job profile "
+            f"(“hidden”: fewer than {min_group} staff, or hidden so that a small group cannot be worked out; "
+            f"“–”: nobody in that group)</caption><thead><tr><th scope='col'>Department</th>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>")
+
+
+def _esc(x) -> str:
+    from coursekit.platform.reports.pledge import esc
+
+    return esc(x)
+
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:#1b1b1b;margin:0;background:#fafafa}
+main{max-width:62rem;margin:0 auto;padding:1.5rem 2rem 3rem;background:#fff}
+h1{font-size:1.8rem;margin-bottom:.2rem} h2{margin-top:2.2rem;border-bottom:2px solid #0072B2;padding-bottom:.2rem}
+.lead{font-size:1.15rem;color:#333} .meta{color:#555}
+.keynums{display:flex;flex-wrap:wrap;gap:1rem;margin:1rem 0}
+.card{border:1px solid #ccc;border-left:6px solid #0072B2;padding:.8rem 1rem;flex:1 1 18rem;background:#f5f9fc}
+.card .big{font-size:2.2rem;font-weight:700} .status{font-weight:600}
+figure{margin:1.2rem 0} figure img{max-width:100%;height:auto;border:1px solid #ddd}
+figcaption{color:#444;font-size:.95rem}
+table{border-collapse:collapse;margin:1rem 0;font-size:.95rem} caption{text-align:left;color:#444;padding-bottom:.4rem}
+th,td{border:1px solid #ccc;padding:.35rem .6rem;text-align:left;vertical-align:top} td.num{text-align:right}
+td.hidden{color:#666;font-style:italic} thead th{background:#eef3f8}
+.note{background:#fff8e6;border:1px solid #e6c200;padding:.6rem 1rem}
+"""
+
+
+def html_page(rep, figures: dict) -> str:
+    p = rep.pledge
+    m = rep.merged
+    e = _esc
+    cards, sections = [], []
+    for k, tr in enumerate(rep.targets, start=1):
+        t = tr.result.target
+        big = "hidden" if tr.current is None else _pct(tr.current, 1)
+        cards.append(f"<div class='card'><div>{e(t.name)}</div><div class='big'>{big}</div>"
+                     f"<div>pledge: {_pct(t.share)} by {_date(p.target_date)}</div>"
+                     f"<div class='status'>{e(tr.status.capitalize())}</div></div>")
+        parts = [f"<h2>Target {k}: {e(t.name)}</h2>", f"<p>{e(key_sentence(tr, p))}</p>"]
+        if tr.result.uncovered:
+            fw = competencies.framework()
+            names = _and([competencies.in_sentence(fw.get(c).name) for c in tr.result.uncovered])
+            parts.append(f"<p class='note'>No graded exercise in the course evidences {e(names)} yet, so nobody can "
+                         "reach this target until one does; those competencies count as not reached.</p>")
+        for key, alt, cap in figures.get(k, []):
+            parts.append(f"<figure><img src='{key}' alt='{e(alt)}'><figcaption>{e(cap)}</figcaption></figure>")
+        if tr.current is not None:
+            dept = [r for r in tr.rows if r.group == "department"]
+            parts.append("<h3>By department</h3>" + _table(dept, "department", rep.min_group))
+            prof = [r for r in tr.rows if r.group == "profile"]
+            if prof:
+                parts.append("<h3>By job profile</h3>" + _table(prof, "profile", rep.min_group))
+            if len(t.profiles) > 1:
+                parts.append("<h3>By department and job profile</h3>" + _matrix(tr, rep.min_group))
+        sections.append("<section>" + "".join(parts) + "</section>")
+    n_self = sum(1 for s in m.sources.values() if s == evidence.SELF_PACED)
+    sources = f"{len(m.sources)} gradebook{'s' if len(m.sources) != 1 else ''}"
+    if n_self:
+        sources += f" ({n_self} of them self-paced)"
+    notes = [
+        f"Staff on the roster: {rep.roster_size:,}. Evidence: {sources}, {m.records:,} graded answers from staff on the "
+        "roster. Someone graded in more than one course or cohort counts once, with their best result for each question.",
+        f"Written answers waiting to be graded by a trainer: {m.pending:,}. They count once graded.",
+    ]
+    if m.not_on_roster:
+        notes.append(f"{m.not_on_roster:,} {'person' if m.not_on_roster == 1 else 'people'} in the gradebooks "
+                     f"{'is' if m.not_on_roster == 1 else 'are'} not on the roster; their results are left out.")
+    if m.undated:
+        notes.append(f"{m.undated:,} graded answer{'s' if m.undated != 1 else ''} had no submission date; "
+                     "they count from the date of this report.")
+    rule = (f"A person has reached a level in a competency when, over the graded questions they have answered for "
+            f"that competency at that level and the levels below it, they scored at least "
+            f"{evidence.THRESHOLD:.0%} of the points, answered at least {evidence.MIN_ITEMS} such questions, and at "
+            f"least one of them is at that level. A target is reached when its level is reached in every competency "
+            f"it names. Everyone on the roster in the target's job profiles counts, including those who have not "
+            f"started the course.")
+    privacy = (f"The report shows groups, never individuals: no names, identifiers or email addresses. Any group "
+               f"of fewer than {rep.min_group} people is hidden, and so is at least one more group wherever a "
+               f"hidden one could otherwise be worked out by subtraction from a total.")
+    title = f"{p.ministry}: progress on the AI competency pledge"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{e(title)}</title><style>{CSS}</style></head>
+<body><main>
+<h1>{e(title)}</h1>
+{f"<p class='lead'>{e(p.title)}</p>" if p.title else ""}
+<p class="meta">Figures as of {_date(rep.as_of)}. Target date: {_date(p.target_date)}.</p>
+<h2>Key numbers</h2>
+<div class="keynums">{''.join(cards)}</div>
+{''.join(sections)}
+<section><h2>How to read this report</h2>
+<p><strong>What “reached” means.</strong> {e(rule)}</p>
+<p><strong>Privacy.</strong> {e(privacy)}</p>
+<p><strong>Trajectory.</strong> The line shows, for each date, the share of staff whose graded work up to that
+date already met the target; the dashed line is the steady progress needed from today to meet the pledge, the
+dotted line where the pace of the last three months would lead.</p>
+<p><strong>Sources.</strong> {' '.join(e(n) for n in notes)}</p>
+</section>
+</main></body></html>
+"""
+
+
+def csv_text(rep) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["target", "group", "department", "profile", "competency", "level", "staff", "reached", "share",
+                "target_share", "target_date", "suppressed"])
+    for tr in rep.targets:
+        t = tr.result.target
+        for r in tr.rows:
+            w.writerow([t.name, r.group, r.department, r.profile, r.competency, t.level,
+                        "" if r.staff is None else r.staff, "" if r.reached is None else r.reached,
+                        "" if r.share is None else f"{r.share:.4f}", f"{t.share:.4f}", rep.pledge.target_date.isoformat(),
+                        "yes" if r.suppressed else "no"])
+    return buf.getvalue()
+
+
+def render(rep) -> None:
+    """Draw the figures and fill in ``rep.html`` and ``rep.csv``."""
+    from coursekit.platform.reports.pledge import data_uri, png
+
+    figures = {}
+    for k, tr in enumerate(rep.targets, start=1):
+        t = tr.result.target
+        if tr.current is None:
+            continue
+        items = []
+        now_text = _pct(tr.current, 1)
+        items.append((data_uri(png(fig_trajectory(tr, rep.pledge, rep.as_of))),
+                      f"Line chart of the share of staff at the target level over time, now {now_text}, "
+                      f"against the pledge of {_pct(t.share)} by {_date(rep.pledge.target_date)}.",
+                      f"Share of {_who(t)} at {_what(t)}, over time: now {now_text}; pledge {_pct(t.share)}."))
+        dept = [r for r in tr.rows if r.group == "department"]
+        shown = [r for r in dept if not r.suppressed]
+        if shown:
+            best = max(shown, key=lambda r: r.share or 0)
+            worst = min(shown, key=lambda r: r.share or 0)
+            hidden = len(dept) - len(shown)
+            cap = (f"Highest: {best.department} ({_pct(best.share)}); lowest: {worst.department} ({_pct(worst.share)})."
+                   + (f" {hidden} department(s) hidden to protect small groups." if hidden else ""))
+            items.append((data_uri(png(fig_groups(dept, "department", t.share, "By department: staff at the target level"))),
+                          "Bar chart of the share of staff at the target level in each department, with the pledge "
+                          "share as a dashed line.", cap))
+        prof = [r for r in tr.rows if r.group == "profile" and not r.suppressed]
+        if len(prof) > 1:
+            items.append((data_uri(png(fig_groups([r for r in tr.rows if r.group == "profile"], "profile", t.share,
+                                                  "By job profile: staff at the target level"))),
+                          "Bar chart of the share of staff at the target level in each job profile.",
+                          "; ".join(f"{competencies.profiles()[r.profile].name}: {_pct(r.share)}" for r in prof) + "."))
+        comp = [r for r in tr.rows if r.group == "competency" and not r.suppressed]
+        if len(comp) > 1:
+            fw = competencies.framework()
+            items.append((data_uri(png(fig_competencies(tr))),
+                          "Bar chart of the share of staff at the target level in each competency separately.",
+                          "; ".join(f"{fw.get(r.competency).name}: {_pct(r.share)}" for r in comp) + "."))
+        figures[k] = items
+    rep.html = html_page(rep, figures)
+    rep.csv = csv_text(rep)
