@@ -5,7 +5,8 @@ Every dataset module (``benefit_claims``, ``caseworker_decisions``, ...) declare
 ``Table`` objects made of ``Column`` specifications. The same specification drives four things,
 so they cannot drift apart: how values are written to CSV (fixed decimals, ISO dates), how
 ``load`` reads them back (dtypes, parsed dates), the data dictionary in the datasheet, and the
-pandera schema the tests validate against.
+pandera schema the tests validate against. Its datasheet prose is declared the same way, as a
+``Datasheet`` of section templates that ``datasheet_page`` fills from the manifest.
 
 Byte stability: values are turned into text here, not by pandas' float formatting; floats use
 ``%.<n>f`` (Python's correctly rounded formatting), dates ISO 8601, booleans ``True``/``False``,
@@ -17,7 +18,7 @@ from __future__ import annotations
 import io
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Iterable
 
 import numpy as np
@@ -307,14 +308,44 @@ def render(module) -> Rendered:
         raise ValueError(f"{module.NAME}: facts without an explanation: {missing_how}")
     out.manifest = manifest
     out.files[f"{module.NAME}.manifest.json"] = manifest_json(manifest)
-    sheet = module.datasheet(manifest)
+    sheet = datasheet_page(module, manifest, module.DATASHEET)
     out.files[f"{module.NAME}.datasheet.md"] = sheet.encode("utf-8")
     return out
 
 
-def datasheet_page(module, manifest: dict, *, motivation: str, composition: str, collection: str,
-                   preprocessing: str, uses: str, known_issues: str) -> str:
-    """Assemble a datasheet with the sections of Gebru et al. (Datasheets for Datasets)."""
+@dataclass(frozen=True)
+class Datasheet:
+    """What a dataset's datasheet says in prose: one template per section of Gebru et al.
+    (Datasheets for Datasets). ``datasheet_page`` fills the templates from the manifest and adds
+    everything the specifications already know (files, data dictionary, calibration cases,
+    loading, maintenance), so a dataset module declares only its prose, as ``DATASHEET``.
+
+    The templates are ``str.format`` strings: ``{f[rows]:,}`` is the manifest fact ``rows``,
+    ``{f[group_sizes][citizen]}`` a nested fact, and ``values`` names anything else a template
+    uses (such as a generator constant). Literal braces are written ``{{`` and ``}}``. Leading and
+    trailing blank lines of a section are dropped.
+    """
+
+    motivation: str
+    composition: str
+    known_issues: str  # printed under Composition, as "Known issues (planted on purpose)"
+    collection: str
+    preprocessing: str
+    uses: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def datasheet_page(module, manifest: dict, sheet: Datasheet) -> str:
+    """The datasheet of a dataset: the prose its module declares, filled from the manifest, inside
+    the page every dataset shares."""
+    s = {}
+    for spec in fields(sheet):
+        if spec.name == "values":
+            continue
+        try:
+            s[spec.name] = getattr(sheet, spec.name).format(f=manifest["facts"], **sheet.values).strip()
+        except (KeyError, IndexError, AttributeError, ValueError) as exc:
+            raise ValueError(f"{module.NAME}: datasheet section {spec.name!r} cannot be filled ({exc!r})") from exc
     files = [t.filename for t in module.TABLES.values()]
     dictionaries = []
     for table in module.TABLES.values():
@@ -335,15 +366,15 @@ the exact values realised in the files, for instructors and tests).
 
 ## Motivation
 
-{motivation.strip()}
+{s['motivation']}
 
 ## Composition
 
-{composition.strip()}
+{s['composition']}
 
 ### Known issues (planted on purpose)
 
-{known_issues.strip()}
+{s['known_issues']}
 
 The exact values are in `{module.NAME}.manifest.json`. Instructors may prefer learners not to
 open it before the exercise: it holds the answers.
@@ -353,7 +384,7 @@ open it before the exercise: it holds the answers.
 {chr(10).join(dictionaries)}
 ## Collection process
 
-{collection.strip()}
+{s['collection']}
 
 Real cases the numbers were calibrated on:
 
@@ -361,11 +392,11 @@ Real cases the numbers were calibrated on:
 
 ## Preprocessing, cleaning and labelling
 
-{preprocessing.strip()}
+{s['preprocessing']}
 
 ## Uses
 
-{uses.strip()}
+{s['uses']}
 
 Not for: decisions about real people, estimating anything about a real population, training or
 benchmarking a system meant for real use, or as evidence about any real group or place. The

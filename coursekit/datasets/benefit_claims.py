@@ -17,12 +17,10 @@ Planted, and recorded with realised values in the manifest:
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 
 from coursekit.datasets import places
-from coursekit.datasets._common import Column, Table, categorical, datasheet_page, exact_choice, r4, rate
+from coursekit.datasets._common import Column, Datasheet, Table, categorical, exact_choice, r4, rate
 
 NAME = "benefit_claims"
 TITLE = "Benefit applications screened by a fraud-risk score"
@@ -82,6 +80,72 @@ TRUTH = Table(NAME, "truth", (
 ))
 
 TABLES = {None: MAIN, "truth": TRUTH}
+
+DATASHEET = Datasheet(
+    motivation="""
+Public bodies buy fraud-risk scores and use them to pick which applications to investigate. This
+dataset lets learners test such a screen the way an auditor or a data protection officer would:
+compare how often each group is flagged with how often each group actually commits fraud, find a
+proxy for a protected characteristic, and see why the outcomes the office records (only for the
+cases it chose to investigate) cannot tell it whether the screen is fair. It was made for the
+course's fairness-testing module; the other modules may use it as a running example.
+""",
+    composition="""
+{f[rows]:,} applications for a means-tested benefit received by the benefits office of an
+invented mid-sized European country in 2023, one row each. Each row holds what the claimant
+declared (age band, sex, nationality status, disability, main language, address region and
+postcode district, household, income), whether the income passes the means test, the vendor's
+risk score and the flag given to the top {f[flag_share]:.0%}, a second score from the vendor's
+model retrained without nationality (run in shadow, not used for decisions), and the result of
+any fraud investigation.
+
+Fraud is known only where an investigation happened: every flagged application plus a random
+1% of the others (`investigation_reason`). `fraud_found` is empty for everyone else. The true
+outcome of every application is in a separate file, `benefit_claims_truth.csv`, for instructors
+and tests: in real life no office has it.
+
+Groups: {f[group_sizes][citizen]:,} citizens, {f[group_sizes][dual_national]:,} dual
+nationals and {f[group_sizes][non_citizen]:,} non-citizen residents. Amounts are in euros.
+Nationality and postcode are personal data, and both can reveal ethnic origin; nationality used
+as a risk indicator is what the Dutch data protection authority found unlawful in the childcare
+benefits case.
+""",
+    known_issues="""
+- One nationality group is flagged far more often than citizens (enough to fail the
+  four-fifths screen), although the true fraud rate is the same in every group.
+- A few postcode districts stand in for nationality: removing the nationality column from the
+  model does not remove the disparity.
+- Most flagged applications are not fraud, so a flag is not evidence of wrongdoing.
+- Investigated cases have a much higher fraud rate than the population (selective labels): a
+  model trained on them, or a fraud rate computed from them, is biased.
+""",
+    collection="""
+Nothing was collected: a seeded generator made every row. Nationality is drawn first; dual
+nationals and non-citizens are then placed far more often in four postcode districts. Age,
+household, sex (most single parents are women), disability, language, income source and income
+follow from fixed probabilities. In each nationality group exactly
+{f[true_fraud_rate_by_nationality][citizen]:.1%} of applications (to the nearest whole
+application) are fraudulent, more often among self-employed claimants, never because of
+nationality. The vendor's score adds up real signal from fraud, a weight on dual nationality,
+a weight on the four districts, a weight on low income (the Dutch model also scored lower
+incomes as riskier) and random noise; the top {f[flag_share]:.0%} are flagged. The retrained
+score drops the nationality weight and gives the districts a larger weight, as a model refitted
+without a variable tends to load its effect onto whatever correlates with it.
+""",
+    preprocessing="""
+None beyond formatting: incomes are rounded to cents, scores to four decimals, dates are ISO
+8601. The flag is exactly `risk_score >= flag_threshold` (the threshold is in the manifest).
+There is no missing value except where the design says so (`investigation_reason` and
+`fraud_found` for applications nobody investigated).
+""",
+    uses="""
+Intended: teaching and practising fairness testing (selection rates, the four-fifths screen,
+false positive rates and precision per group with Fairlearn's `MetricFrame` or plain pandas),
+finding proxies, explaining selective labels, and drafting what an oversight body should ask
+the vendor and the office. Join the truth file only where an exercise says so: the point of
+several exercises is what you can and cannot learn without it.
+""",
+)
 
 
 def _business_days(rng, start: str, end: str, size: int) -> np.ndarray:
@@ -290,73 +354,3 @@ def facts(frames) -> tuple[dict, dict]:
         "eligible_share": "Share of applications passing the means test.",
     }
     return f, how
-
-
-def datasheet(m: dict) -> str:
-    f = m["facts"]
-    return datasheet_page(
-        sys.modules[__name__], m,
-        motivation="""
-Public bodies buy fraud-risk scores and use them to pick which applications to investigate. This
-dataset lets learners test such a screen the way an auditor or a data protection officer would:
-compare how often each group is flagged with how often each group actually commits fraud, find a
-proxy for a protected characteristic, and see why the outcomes the office records (only for the
-cases it chose to investigate) cannot tell it whether the screen is fair. It was made for the
-course's fairness-testing module; the other modules may use it as a running example.
-""",
-        composition=f"""
-{f['rows']:,} applications for a means-tested benefit received by the benefits office of an
-invented mid-sized European country in 2023, one row each. Each row holds what the claimant
-declared (age band, sex, nationality status, disability, main language, address region and
-postcode district, household, income), whether the income passes the means test, the vendor's
-risk score and the flag given to the top {f['flag_share']:.0%}, a second score from the vendor's
-model retrained without nationality (run in shadow, not used for decisions), and the result of
-any fraud investigation.
-
-Fraud is known only where an investigation happened: every flagged application plus a random
-1% of the others (`investigation_reason`). `fraud_found` is empty for everyone else. The true
-outcome of every application is in a separate file, `benefit_claims_truth.csv`, for instructors
-and tests: in real life no office has it.
-
-Groups: {f['group_sizes']['citizen']:,} citizens, {f['group_sizes']['dual_national']:,} dual
-nationals and {f['group_sizes']['non_citizen']:,} non-citizen residents. Amounts are in euros.
-Nationality and postcode are personal data, and both can reveal ethnic origin; nationality used
-as a risk indicator is what the Dutch data protection authority found unlawful in the childcare
-benefits case.
-""",
-        known_issues="""
-- One nationality group is flagged far more often than citizens (enough to fail the
-  four-fifths screen), although the true fraud rate is the same in every group.
-- A few postcode districts stand in for nationality: removing the nationality column from the
-  model does not remove the disparity.
-- Most flagged applications are not fraud, so a flag is not evidence of wrongdoing.
-- Investigated cases have a much higher fraud rate than the population (selective labels): a
-  model trained on them, or a fraud rate computed from them, is biased.
-""",
-        collection=f"""
-Nothing was collected: a seeded generator made every row. Nationality is drawn first; dual
-nationals and non-citizens are then placed far more often in four postcode districts. Age,
-household, sex (most single parents are women), disability, language, income source and income
-follow from fixed probabilities. In each nationality group exactly
-{f['true_fraud_rate_by_nationality']['citizen']:.1%} of applications (to the nearest whole
-application) are fraudulent, more often among self-employed claimants, never because of
-nationality. The vendor's score adds up real signal from fraud, a weight on dual nationality,
-a weight on the four districts, a weight on low income (the Dutch model also scored lower
-incomes as riskier) and random noise; the top {f['flag_share']:.0%} are flagged. The retrained
-score drops the nationality weight and gives the districts a larger weight, as a model refitted
-without a variable tends to load its effect onto whatever correlates with it.
-""",
-        preprocessing="""
-None beyond formatting: incomes are rounded to cents, scores to four decimals, dates are ISO
-8601. The flag is exactly `risk_score >= flag_threshold` (the threshold is in the manifest).
-There is no missing value except where the design says so (`investigation_reason` and
-`fraud_found` for applications nobody investigated).
-""",
-        uses="""
-Intended: teaching and practising fairness testing (selection rates, the four-fifths screen,
-false positive rates and precision per group with Fairlearn's `MetricFrame` or plain pandas),
-finding proxies, explaining selective labels, and drafting what an oversight body should ask
-the vendor and the office. Join the truth file only where an exercise says so: the point of
-several exercises is what you can and cannot learn without it.
-""",
-    )

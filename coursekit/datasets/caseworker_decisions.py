@@ -19,12 +19,10 @@ Planted, and recorded with realised values in the manifest:
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 
 from coursekit.datasets import places
-from coursekit.datasets._common import Column, Table, categorical, datasheet_page, exact_choice, r4, rate
+from coursekit.datasets._common import Column, Datasheet, Table, categorical, exact_choice, r4, rate
 
 NAME = "caseworker_decisions"
 TITLE = "Caseworker decisions with an AI recommendation (review-design pilot)"
@@ -68,6 +66,69 @@ MAIN = Table(NAME, None, (
 ))
 
 TABLES = {None: MAIN}
+
+DATASHEET = Datasheet(
+    motivation="""
+When an AI system recommends and a person decides, the law and good practice expect the person
+to be a real check. This log lets learners test whether that happened: how often caseworkers
+followed advice that was wrong, whether some of them approve whatever the tool says in seconds,
+whether they follow wrong advice more readily when it matches a stereotype, and whether asking
+them to record their own view first helps. It was made for the course's automation-bias and
+human-oversight module.
+""",
+    composition="""
+{f[rows]:,} benefit-claim decisions made by {f[caseworkers]} caseworkers of an invented
+benefits office between March and August 2024, one row per case. Each case was allocated at
+random to one of two screen designs ({f[reviews_by_condition][independent_first]:,}
+`independent_first`, {f[reviews_by_condition][ai_first]:,} `ai_first`). For each case the
+log holds the AI's advice and the confidence it displayed, the caseworker's own view where the
+design asked for one, the decision, the time taken, the claimant's nationality status, the
+decision a later audit found correct, and any appeal and its result.
+
+Caseworkers are pseudonymous codes. Nationality status is included because it is needed to
+test for selective adherence; in a real log it is sensitive personal data (it can reveal ethnic
+origin), and access to it should be limited and justified.
+""",
+    known_issues="""
+- The AI's advice is wrong in a fixed share of cases, the same in every nationality group.
+- A few caseworkers agree with the tool almost every time and decide in seconds; another is
+  fast without rubber-stamping, so a rule on speed alone would accuse the wrong person.
+- Wrong advice is followed more often when it fits a stereotype about claimants who are not
+  citizens than when it goes against it.
+- Under `independent_first` fewer wrong recommendations are followed than under `ai_first`.
+""",
+    collection="""
+Nothing was collected: a seeded generator made every row. The AI's advice is the correct
+decision except in exactly {f[ai_error_share]:.0%} of cases in each nationality group, where
+it is the opposite (published automation-bias experiments typically seed wrong advice in about
+30% of cases); its displayed confidence is a little lower on average when it is wrong. Each
+caseworker forms their own view (right 78% to 90% of the time, depending on the person). When
+the view and the advice differ they defer to the AI with a probability that is higher under
+`ai_first`, higher when the advice fits the stereotype, lower when it goes against it, and
+rises with the displayed confidence. Rubber-stampers follow the advice 98.5% of the time when
+they disagree with it and typically decide in 10 to 25 seconds. Refused claimants appeal more
+often when the refusal was wrong, and such appeals are usually overturned.
+
+Reference points from the real cases below: in Allegheny workers disagreed with the score
+about a third of the time (here caseworkers override the AI in {f[override_rate]:.0%} of
+cases, and rubber-stampers almost never); MiDAS shows the harm of automated findings that no
+one really reviews; the Dutch childcare benefits case, of suspicion aimed at people who are not
+citizens. The research behind the planted effects: automation bias and commission errors
+(Parasuraman and Manzey, 2010), cognitive forcing by deciding first (Buçinca et al., 2021), and
+selective adherence by public-sector decision makers (Alon-Barkat and Busuioc, 2023).
+""",
+    preprocessing="""
+None beyond formatting: confidence to two decimals, seconds as whole numbers, ISO dates. Empty
+`view_before_ai` means the design did not ask for one (`ai_first`); empty `appeal_result` means
+no appeal.
+""",
+    uses="""
+Intended: teaching and practising human-oversight checks: agreement and override rates per
+caseworker, finding rubber-stamping with a stated rule (agreement and speed together),
+commission errors, comparing the two review designs, testing for selective adherence, and
+reading appeals as a late and partial signal of wrong decisions.
+""",
+)
 
 
 def _flip(x: np.ndarray) -> np.ndarray:
@@ -267,70 +328,3 @@ def facts(frames) -> tuple[dict, dict]:
         "wrong_refusals": "Rows with decision refuse where correct_decision is approve.",
     }
     return f, how
-
-
-def datasheet(m: dict) -> str:
-    f = m["facts"]
-    return datasheet_page(
-        sys.modules[__name__], m,
-        motivation="""
-When an AI system recommends and a person decides, the law and good practice expect the person
-to be a real check. This log lets learners test whether that happened: how often caseworkers
-followed advice that was wrong, whether some of them approve whatever the tool says in seconds,
-whether they follow wrong advice more readily when it matches a stereotype, and whether asking
-them to record their own view first helps. It was made for the course's automation-bias and
-human-oversight module.
-""",
-        composition=f"""
-{f['rows']:,} benefit-claim decisions made by {f['caseworkers']} caseworkers of an invented
-benefits office between March and August 2024, one row per case. Each case was allocated at
-random to one of two screen designs ({f['reviews_by_condition']['independent_first']:,}
-`independent_first`, {f['reviews_by_condition']['ai_first']:,} `ai_first`). For each case the
-log holds the AI's advice and the confidence it displayed, the caseworker's own view where the
-design asked for one, the decision, the time taken, the claimant's nationality status, the
-decision a later audit found correct, and any appeal and its result.
-
-Caseworkers are pseudonymous codes. Nationality status is included because it is needed to
-test for selective adherence; in a real log it is sensitive personal data (it can reveal ethnic
-origin), and access to it should be limited and justified.
-""",
-        known_issues="""
-- The AI's advice is wrong in a fixed share of cases, the same in every nationality group.
-- A few caseworkers agree with the tool almost every time and decide in seconds; another is
-  fast without rubber-stamping, so a rule on speed alone would accuse the wrong person.
-- Wrong advice is followed more often when it fits a stereotype about claimants who are not
-  citizens than when it goes against it.
-- Under `independent_first` fewer wrong recommendations are followed than under `ai_first`.
-""",
-        collection=f"""
-Nothing was collected: a seeded generator made every row. The AI's advice is the correct
-decision except in exactly {f['ai_error_share']:.0%} of cases in each nationality group, where
-it is the opposite (published automation-bias experiments typically seed wrong advice in about
-30% of cases); its displayed confidence is a little lower on average when it is wrong. Each
-caseworker forms their own view (right 78% to 90% of the time, depending on the person). When
-the view and the advice differ they defer to the AI with a probability that is higher under
-`ai_first`, higher when the advice fits the stereotype, lower when it goes against it, and
-rises with the displayed confidence. Rubber-stampers follow the advice 98.5% of the time when
-they disagree with it and typically decide in 10 to 25 seconds. Refused claimants appeal more
-often when the refusal was wrong, and such appeals are usually overturned.
-
-Reference points from the real cases below: in Allegheny workers disagreed with the score
-about a third of the time (here caseworkers override the AI in {f['override_rate']:.0%} of
-cases, and rubber-stampers almost never); MiDAS shows the harm of automated findings that no
-one really reviews; the Dutch childcare benefits case, of suspicion aimed at people who are not
-citizens. The research behind the planted effects: automation bias and commission errors
-(Parasuraman and Manzey, 2010), cognitive forcing by deciding first (Buçinca et al., 2021), and
-selective adherence by public-sector decision makers (Alon-Barkat and Busuioc, 2023).
-""",
-        preprocessing="""
-None beyond formatting: confidence to two decimals, seconds as whole numbers, ISO dates. Empty
-`view_before_ai` means the design did not ask for one (`ai_first`); empty `appeal_result` means
-no appeal.
-""",
-        uses="""
-Intended: teaching and practising human-oversight checks: agreement and override rates per
-caseworker, finding rubber-stamping with a stated rule (agreement and speed together),
-commission errors, comparing the two review designs, testing for selective adherence, and
-reading appeals as a late and partial signal of wrong decisions.
-""",
-    )

@@ -16,13 +16,11 @@ index of declared income.
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 import pandas as pd
 
 from coursekit.datasets import places
-from coursekit.datasets._common import Column, Table, categorical, datasheet_page, r4, rate, sigmoid
+from coursekit.datasets._common import Column, Datasheet, Table, categorical, r4, rate, sigmoid
 
 NAME = "model_monitoring"
 TITLE = "Monitoring a deployed risk model over 24 months"
@@ -59,6 +57,54 @@ MAIN = Table(NAME, None, (
 ))
 
 TABLES = {None: MAIN}
+
+DATASHEET = Datasheet(
+    motivation="""
+A model that was tested once can still fail later, when the world it scores changes. This
+dataset lets learners practise the monitoring a deployer of an AI system owes (for high-risk
+systems, the EU AI Act asks deployers to monitor operation and report problems): tracking
+accuracy and recall over time and per group, spotting a shift in the inputs, and explaining why
+an aggregate figure hid the harm. It was made for the course's procurement-and-monitoring module.
+""",
+    composition="""
+{f[rows]:,} claims scored by the model and then reviewed, {per_month} a month from
+{f[first_month]} to {f[last_month]}, in an invented benefits office. Each row holds the
+claimant's region, age band, sex and household, the model's inputs (declared income, months on
+the benefit, earlier errors), the model's score, whether it was flagged for a full review, and
+whether the review found an error. Every claim in the data was reviewed, so the outcome is
+known for flagged and unflagged claims alike (a real office would often know it only for the
+flagged ones).
+""",
+    known_issues="""
+- From a known month a policy change shifts one model input in one region.
+- From the same month the model's accuracy and recall fall sharply for one group in that region
+  while the overall figures move only a little.
+""",
+    collection="""
+Nothing was collected: a seeded generator made every row. The model's score is the chance of an
+error given the inputs as they were before the change, so it is well calibrated until then. From
+{f[drift_start_month]} households with children in the {f[affected_region]} region receive a
+housing supplement that counts as income, so declared income there rises. For couples with
+children the extra money really does lower the chance of an error, as the model assumes. For
+single parents the supplement's rules on living with a partner make errors more likely, while
+the model reads their higher income as lower risk. Nothing changes in other regions.
+
+The shape follows real cases where a system kept running on assumptions that no longer held, or
+never held, for part of the population: income averaging in Australia's Robodebt, a grading model
+that treated small and large schools differently (the 2020 A-level grades), and a fraud model
+suspended after review (Rotterdam).
+""",
+    preprocessing="""
+None beyond formatting: income to cents, scores to four decimals, months as YYYY-MM. The flag is
+exactly `risk_score >= 0.30`.
+""",
+    uses="""
+Intended: teaching and practising post-deployment monitoring: monthly performance charts,
+performance per group and region, input drift (for example the population stability index),
+and deciding when to escalate, suspend or retrain.
+""",
+    values={"per_month": PER_MONTH},
+)
 
 
 def _month_labels() -> list[str]:
@@ -193,54 +239,3 @@ def facts(frames) -> tuple[dict, dict]:
         "psi_declared_income_other_regions": "The same PSI, same bin edges, for all other regions together.",
     }
     return f, how
-
-
-def datasheet(m: dict) -> str:
-    f = m["facts"]
-    return datasheet_page(
-        sys.modules[__name__], m,
-        motivation="""
-A model that was tested once can still fail later, when the world it scores changes. This
-dataset lets learners practise the monitoring a deployer of an AI system owes (for high-risk
-systems, the EU AI Act asks deployers to monitor operation and report problems): tracking
-accuracy and recall over time and per group, spotting a shift in the inputs, and explaining why
-an aggregate figure hid the harm. It was made for the course's procurement-and-monitoring module.
-""",
-        composition=f"""
-{f['rows']:,} claims scored by the model and then reviewed, {PER_MONTH} a month from
-{f['first_month']} to {f['last_month']}, in an invented benefits office. Each row holds the
-claimant's region, age band, sex and household, the model's inputs (declared income, months on
-the benefit, earlier errors), the model's score, whether it was flagged for a full review, and
-whether the review found an error. Every claim in the data was reviewed, so the outcome is
-known for flagged and unflagged claims alike (a real office would often know it only for the
-flagged ones).
-""",
-        known_issues="""
-- From a known month a policy change shifts one model input in one region.
-- From the same month the model's accuracy and recall fall sharply for one group in that region
-  while the overall figures move only a little.
-""",
-        collection=f"""
-Nothing was collected: a seeded generator made every row. The model's score is the chance of an
-error given the inputs as they were before the change, so it is well calibrated until then. From
-{f['drift_start_month']} households with children in the {f['affected_region']} region receive a
-housing supplement that counts as income, so declared income there rises. For couples with
-children the extra money really does lower the chance of an error, as the model assumes. For
-single parents the supplement's rules on living with a partner make errors more likely, while
-the model reads their higher income as lower risk. Nothing changes in other regions.
-
-The shape follows real cases where a system kept running on assumptions that no longer held, or
-never held, for part of the population: income averaging in Australia's Robodebt, a grading model
-that treated small and large schools differently (the 2020 A-level grades), and a fraud model
-suspended after review (Rotterdam).
-""",
-        preprocessing="""
-None beyond formatting: income to cents, scores to four decimals, months as YYYY-MM. The flag is
-exactly `risk_score >= 0.30`.
-""",
-        uses="""
-Intended: teaching and practising post-deployment monitoring: monthly performance charts,
-performance per group and region, input drift (for example the population stability index),
-and deciding when to escalate, suspend or retrain.
-""",
-    )

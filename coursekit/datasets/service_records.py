@@ -21,12 +21,10 @@ Planted, and recorded with realised values in the manifest:
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 
 from coursekit.datasets import places
-from coursekit.datasets._common import Column, Table, categorical, datasheet_page, exact_choice, r4, rate
+from coursekit.datasets._common import Column, Datasheet, Table, categorical, exact_choice, r4, rate
 
 NAME = "service_records"
 TITLE = "Case-management extract after a system migration"
@@ -119,6 +117,67 @@ TABLES = {None: MAIN, "census": CENSUS}
 CENSUS_AGE_SHARE = (0.10, 0.16, 0.16, 0.17, 0.17, 0.24)
 RECORD_AGE_SHARE = (0.14, 0.24, 0.22, 0.19, 0.14, 0.07)
 AGE_LIMITS = ((18, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 92))
+
+DATASHEET = Datasheet(
+    motivation="""
+Most failures of public-sector algorithms begin in the data, long before any model. This extract
+lets learners practise the checks a data practitioner or an auditor should run before data is
+used for a model or a decision: uniqueness, completeness, validity, consistency, accuracy and
+timeliness (the six dimensions of the UK Government Data Quality Framework), plus whether the
+data may lawfully be held at all and whether it represents the population it will be used on.
+It was made for the course's data-quality module.
+""",
+    composition="""
+`service_records.csv`: {f[rows]:,} records of benefit applications from the case-management
+system of an invented benefits office, extracted on {f[extract_date]}, after the records of
+two old systems (`old_system_a`, `old_system_b`) were migrated into a new one in July 2023.
+Each record holds the person's identification number, name, birth date, sex, age band,
+nationality status, address region and postcode district, household size, employment and
+income, the application and decision, and whether an overpayment was later found.
+
+`service_records_census.csv`: the adult population by region, age band and sex (72 rows), to
+compare the extract with the population it serves.
+
+All names are invented combinations of common first and family names from many languages, and
+the identification numbers are random. Real extracts like this are personal data; some columns
+here (nationality, a second nationality) can reveal ethnic origin and need a clear lawful basis
+and a retention limit.
+""",
+    known_issues="""
+The extract has the faults that system migrations typically leave behind. Learners should find:
+- people recorded twice, usually with their names spelled differently;
+- gaps in employment and income that are far more common in one group;
+- impossible birth dates and decisions dated before their applications;
+- the same regions coded three different ways, plus stray spellings;
+- an income column whose unit is not what its name says for part of the records;
+- a column that should have been deleted under the retention schedule;
+- a column that gives the outcome away;
+- an age group under-represented against the census.
+""",
+    collection="""
+Nothing was collected: a seeded generator made every record. People are drawn first (nationality,
+sex, name, age, address, household, employment, income); their applications get dates, a
+decision and an outcome. Then the generator does what a careless migration does: it copies some
+people from both old systems (retyping their names), writes a placeholder where a birth date was
+missing, keeps the old systems' region codes, keeps old system B's yearly income in the
+fortnightly field, carries over a field that should have been deleted, and lets some dates slip.
+
+The faults follow real cases: income handled at the wrong time scale in Australia's Robodebt
+(yearly tax income averaged into fortnights); data-migration problems behind Michigan's MiDAS fraud findings; the Dutch tax
+authority keeping dual-nationality data it should have deleted; and a model applied to a
+population its data did not represent (the 2020 A-level grades).
+""",
+    preprocessing="""
+None: the faults are the point. Incomes are written with two decimals and dates in ISO 8601;
+empty fields are missing values. The census counts are rounded to tens. Do not clean the
+committed file: exercises clean a copy.
+""",
+    uses="""
+Intended: teaching and practising data-quality checks with pandas and pandera, record linkage
+and de-duplication, comparing a sample with a census, spotting leakage and retention breaches,
+and writing a data-quality report for a decision maker.
+""",
+)
 
 
 def _variant(rng, name: str) -> str:
@@ -383,68 +442,3 @@ def facts(frames) -> tuple[dict, dict]:
         "census_adults": "Sum of population in the census table.",
     }
     return f, how
-
-
-def datasheet(m: dict) -> str:
-    f = m["facts"]
-    return datasheet_page(
-        sys.modules[__name__], m,
-        motivation="""
-Most failures of public-sector algorithms begin in the data, long before any model. This extract
-lets learners practise the checks a data practitioner or an auditor should run before data is
-used for a model or a decision: uniqueness, completeness, validity, consistency, accuracy and
-timeliness (the six dimensions of the UK Government Data Quality Framework), plus whether the
-data may lawfully be held at all and whether it represents the population it will be used on.
-It was made for the course's data-quality module.
-""",
-        composition=f"""
-`service_records.csv`: {f['rows']:,} records of benefit applications from the case-management
-system of an invented benefits office, extracted on {f['extract_date']}, after the records of
-two old systems (`old_system_a`, `old_system_b`) were migrated into a new one in July 2023.
-Each record holds the person's identification number, name, birth date, sex, age band,
-nationality status, address region and postcode district, household size, employment and
-income, the application and decision, and whether an overpayment was later found.
-
-`service_records_census.csv`: the adult population by region, age band and sex (72 rows), to
-compare the extract with the population it serves.
-
-All names are invented combinations of common first and family names from many languages, and
-the identification numbers are random. Real extracts like this are personal data; some columns
-here (nationality, a second nationality) can reveal ethnic origin and need a clear lawful basis
-and a retention limit.
-""",
-        known_issues="""
-The extract has the faults that system migrations typically leave behind. Learners should find:
-- people recorded twice, usually with their names spelled differently;
-- gaps in employment and income that are far more common in one group;
-- impossible birth dates and decisions dated before their applications;
-- the same regions coded three different ways, plus stray spellings;
-- an income column whose unit is not what its name says for part of the records;
-- a column that should have been deleted under the retention schedule;
-- a column that gives the outcome away;
-- an age group under-represented against the census.
-""",
-        collection="""
-Nothing was collected: a seeded generator made every record. People are drawn first (nationality,
-sex, name, age, address, household, employment, income); their applications get dates, a
-decision and an outcome. Then the generator does what a careless migration does: it copies some
-people from both old systems (retyping their names), writes a placeholder where a birth date was
-missing, keeps the old systems' region codes, keeps old system B's yearly income in the
-fortnightly field, carries over a field that should have been deleted, and lets some dates slip.
-
-The faults follow real cases: income handled at the wrong time scale in Australia's Robodebt
-(yearly tax income averaged into fortnights); data-migration problems behind Michigan's MiDAS fraud findings; the Dutch tax
-authority keeping dual-nationality data it should have deleted; and a model applied to a
-population its data did not represent (the 2020 A-level grades).
-""",
-        preprocessing="""
-None: the faults are the point. Incomes are written with two decimals and dates in ISO 8601;
-empty fields are missing values. The census counts are rounded to tens. Do not clean the
-committed file: exercises clean a copy.
-""",
-        uses="""
-Intended: teaching and practising data-quality checks with pandas and pandera, record linkage
-and de-duplication, comparing a sample with a census, spotting leakage and retention breaches,
-and writing a data-quality report for a decision maker.
-""",
-    )

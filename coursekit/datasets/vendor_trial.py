@@ -9,12 +9,10 @@ whose main language is not the country's official language: it mostly wrongly re
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 
 from coursekit.datasets import places
-from coursekit.datasets._common import Column, Table, categorical, datasheet_page, exact_choice, r4, rate, wilson
+from coursekit.datasets._common import Column, Datasheet, Table, categorical, exact_choice, r4, rate, wilson
 
 NAME = "vendor_trial"
 TITLE = "Local test of a vendor's eligibility tool"
@@ -46,6 +44,47 @@ MAIN = Table(NAME, None, (
 ))
 
 TABLES = {None: MAIN}
+
+DATASHEET = Datasheet(
+    motivation="""
+Vendors report accuracy measured on their own data. A public buyer should check a claim on its
+own cases and for the groups it serves before it signs. This dataset lets learners do that: the
+vendor claims {f[vendor_claimed_accuracy]:.0%} accuracy, {f[vendor_claim_basis]}. Learners
+measure the tool on a local test set, with confidence intervals, overall and per subgroup, and
+decide what to ask the vendor and whether to buy. It was made for the course's procurement and
+monitoring module.
+""",
+    composition="""
+{f[rows]:,} past benefit applications of an invented benefits office (2023), one row each,
+re-run through the vendor's tool during a pre-purchase trial: the applicant's main language,
+age band, sex and region, how they applied, what the tool recommended and with what confidence,
+and the outcome a caseworker verified for the original application.
+""",
+    known_issues="""
+- The tool's accuracy on local cases is below the vendor's claim, by more than sampling error.
+- For one subgroup it is much worse, and its errors there mostly go one way.
+""",
+    collection="""
+Nothing was collected: a seeded generator made every row. Verified outcomes are drawn first;
+the tool's recommendation is then wrong in a fixed share of cases per language group (much
+higher for applicants whose main language is not the official one, where the errors fall mostly
+on eligible applicants), a little more often for paper forms. The confidence it reports is a
+little lower, on average, when it is wrong.
+
+The shape follows real cases where a system's claimed or average performance hid who bore its
+errors: MiDAS in Michigan (93% of automated fraud findings overturned), the 2020 A-level grades,
+and COMPAS's unequal error rates.
+""",
+    preprocessing="""
+None beyond formatting: confidence to two decimals, ISO dates.
+""",
+    uses="""
+Intended: teaching and practising acceptance testing of a bought AI system: accuracy with
+confidence intervals, disaggregated by subgroup, error direction (who is wrongly refused), what
+a contract should require (local testing, per-group performance, the right to audit), and
+writing a recommendation to a procurement board.
+""",
+)
 
 
 def generate() -> dict:
@@ -131,48 +170,3 @@ def facts(frames) -> tuple[dict, dict]:
         "eligible_share": "Share of rows with verified_outcome eligible.",
     }
     return f, how
-
-
-def datasheet(m: dict) -> str:
-    f = m["facts"]
-    return datasheet_page(
-        sys.modules[__name__], m,
-        motivation=f"""
-Vendors report accuracy measured on their own data. A public buyer should check a claim on its
-own cases and for the groups it serves before it signs. This dataset lets learners do that: the
-vendor claims {f['vendor_claimed_accuracy']:.0%} accuracy, {f['vendor_claim_basis']}. Learners
-measure the tool on a local test set, with confidence intervals, overall and per subgroup, and
-decide what to ask the vendor and whether to buy. It was made for the course's procurement and
-monitoring module.
-""",
-        composition=f"""
-{f['rows']:,} past benefit applications of an invented benefits office (2023), one row each,
-re-run through the vendor's tool during a pre-purchase trial: the applicant's main language,
-age band, sex and region, how they applied, what the tool recommended and with what confidence,
-and the outcome a caseworker verified for the original application.
-""",
-        known_issues="""
-- The tool's accuracy on local cases is below the vendor's claim, by more than sampling error.
-- For one subgroup it is much worse, and its errors there mostly go one way.
-""",
-        collection="""
-Nothing was collected: a seeded generator made every row. Verified outcomes are drawn first;
-the tool's recommendation is then wrong in a fixed share of cases per language group (much
-higher for applicants whose main language is not the official one, where the errors fall mostly
-on eligible applicants), a little more often for paper forms. The confidence it reports is a
-little lower, on average, when it is wrong.
-
-The shape follows real cases where a system's claimed or average performance hid who bore its
-errors: MiDAS in Michigan (93% of automated fraud findings overturned), the 2020 A-level grades,
-and COMPAS's unequal error rates.
-""",
-        preprocessing="""
-None beyond formatting: confidence to two decimals, ISO dates.
-""",
-        uses="""
-Intended: teaching and practising acceptance testing of a bought AI system: accuracy with
-confidence intervals, disaggregated by subgroup, error direction (who is wrongly refused), what
-a contract should require (local testing, per-group performance, the right to audit), and
-writing a recommendation to a procurement board.
-""",
-    )
