@@ -96,7 +96,7 @@ suspended after review (Rotterdam).
 """,
     preprocessing="""
 None beyond formatting: income to cents, scores to four decimals, months as YYYY-MM. The flag is
-exactly `risk_score >= 0.30`.
+exactly `risk_score >= {f[flag_threshold]:.2f}`.
 """,
     uses="""
 Intended: teaching and practising post-deployment monitoring: monthly performance charts,
