@@ -19,8 +19,13 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE (write in full sentences)"
 # A learner who deletes a test cell still gets it run: nbgrader restores it from the source.
 c.OverwriteCells.add_missing_cells = True
 
-# Per-cell time limit in seconds; coursekit also sets a whole-notebook limit and a memory limit.
-c.Execute.timeout = 30
+
+# Grading limits (coursekit): the same values apply to `coursekit check`, the check cell at the end of
+# every exercise and `coursekit cohort grade`; command-line flags override them for one run.
+c.GradingLimits.cell_timeout = 30       # seconds one cell may run
+c.GradingLimits.notebook_timeout = 300  # seconds the whole notebook may take
+c.GradingLimits.memory_mb = 4096        # memory (address space) of the learner's kernel, MiB
+c.GradingLimits.cpu_seconds = 300       # CPU time of the learner's kernel
 c.Execute.interrupt_on_timeout = True
 
 # Feedback never shows hidden tests (nbgrader shows them by default, issue #917).

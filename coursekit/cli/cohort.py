@@ -14,6 +14,8 @@ def _dir(p) -> None:
 
 
 def register(sub) -> None:
+    from coursekit.platform.grading import limits
+
     p = sub.add_parser("cohort", help="run a cohort: release, collect, grade in parallel, feedback, export (trainers)",
                        description="A trainer's workflow around nbgrader: set up a cohort folder with a "
                        "gradebook and roster, release an exercise, collect the notebooks, grade them in "
@@ -66,9 +68,7 @@ def register(sub) -> None:
     q.add_argument("--workers", type=int, default=None, metavar="N", help="notebooks graded at once (default: the number of cores)")
     q.add_argument("--force", action="store_true", help="grade again even the unchanged ones")
     q.add_argument("--json", action="store_true", help="print one JSON object (for scripts)")
-    q.add_argument("--cell-timeout", type=int, default=30, metavar="S", help="seconds one cell may run (default 30)")
-    q.add_argument("--timeout", type=int, default=300, metavar="S", help="seconds one whole notebook may take (default 300)")
-    q.add_argument("--memory-mb", type=int, default=4096, metavar="MB", help="memory limit for learner code (default 4096)")
+    limits.add_arguments(q)
     q.add_argument("--quiet", action="store_true", help="no progress bar")
     q.add_argument("--db-writes", choices=["merge", "direct"], default="merge", help=argparse.SUPPRESS)
     q.set_defaults(func=run_grade)
@@ -144,13 +144,10 @@ def run_collect(args) -> int:
     return 1 if rep.problems else 0
 
 
-def _limits(args):
-    from coursekit.platform.grading.autograde import Limits
+def _limits(args, cohort):
+    from coursekit.platform.grading import limits
 
-    try:
-        return Limits(args.cell_timeout, args.timeout, args.memory_mb)
-    except ValueError as exc:
-        raise UsageError(f"{exc}; give a whole number above 0")
+    return limits.from_arguments(args, cohort.config())
 
 
 def _fmt(x) -> str:
@@ -160,8 +157,9 @@ def _fmt(x) -> str:
 def run_grade(args) -> int:
     from coursekit.platform.cohort import grade
 
-    rep = grade.grade(_cohort(args), args.module, workers=args.workers, force=args.force,
-                      limits=_limits(args), progress=not args.quiet, db_writes=args.db_writes)
+    cohort = _cohort(args)
+    rep = grade.grade(cohort, args.module, workers=args.workers, force=args.force,
+                      limits=_limits(args, cohort), progress=not args.quiet, db_writes=args.db_writes)
     if args.json:
         print(json.dumps(rep.as_json(), indent=1))
     else:

@@ -20,7 +20,8 @@ from pathlib import Path, PurePosixPath
 
 from traitlets.config import Config
 
-from coursekit.platform.cohort.folder import NOTEBOOK, Cohort, _last_line
+from coursekit.platform.cohort.folder import NOTEBOOK, Cohort
+from coursekit.platform.nbgrader_adapter.config import failure_line
 from coursekit.errors import UsageError
 
 MAX_NOTEBOOK_BYTES = 100 * 1024 * 1024  # a notebook bigger than this is not a workshop exercise
@@ -173,7 +174,7 @@ def _collect_exchange(cohort: Cohort, module_id: str) -> CollectReport:
         if result is None:
             raise UsageError("nbgrader's exchange does not work on Windows; use --from with uploaded notebooks")
         if not result.get("success"):
-            raise UsageError(f"collecting from the exchange at {exchange} failed: {_last_line(result)}")
+            raise UsageError(f"collecting from the exchange at {exchange} failed: {failure_line(result)}")
         uploads = []
         for sub in sorted(p for p in staging.iterdir() if p.is_dir()):
             folder = sub / module_id

@@ -22,11 +22,10 @@ from traitlets import Bool
 from traitlets.config import Config
 
 from coursekit.platform import notebooks
-from coursekit.platform.cohort.folder import NOTEBOOK, Cohort, _last_line
+from coursekit.platform.cohort.folder import NOTEBOOK, Cohort
+from coursekit.platform.nbgrader_adapter import cells
+from coursekit.platform.nbgrader_adapter.config import failure_line
 from coursekit.errors import UsageError
-
-HIDDEN_BEGIN, HIDDEN_END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
-
 
 class StripTestTracebacks(Preprocessor):
     """In test cells, keep an error's name and message and drop its traceback."""
@@ -34,9 +33,7 @@ class StripTestTracebacks(Preprocessor):
     enabled = Bool(True).tag(config=True)  # nbconvert preprocessors are off unless enabled
 
     def preprocess_cell(self, cell, resources, index):
-        meta = cell.get("metadata", {}).get("nbgrader", {}) or {}
-        is_test = cell.get("cell_type") == "code" and meta.get("grade") and not meta.get("solution")
-        if is_test:
+        if cells.is_autograded_test(cell):
             for out in cell.get("outputs", []):
                 if out.get("output_type") == "error":
                     evalue = (out.get("evalue") or "").strip()
@@ -46,22 +43,10 @@ class StripTestTracebacks(Preprocessor):
         return cell, resources
 
 
-def hidden_test_lines(source_nb) -> set[str]:
+def hidden_test_lines(source_nb, markers: cells.Markers) -> set[str]:
     """Code lines of the hidden tests that appear nowhere else in the source notebook."""
-    inside, outside = set(), set()
-    for cell in source_nb.cells:
-        hidden = False
-        for line in notebooks.source_text(cell).splitlines():
-            if HIDDEN_BEGIN in line:
-                hidden = True
-                continue
-            if HIDDEN_END in line:
-                hidden = False
-                continue
-            s = " ".join(line.split())
-            if len(s) >= 8 and not s.startswith("#"):
-                (inside if hidden else outside).add(s)
-    return inside - outside
+    return cells.secret_lines(source_nb, (markers.hidden_tests,),
+                              keep=lambda s: len(s) >= 8 and not s.startswith("#"))
 
 
 def visible_text(page: str) -> str:
@@ -71,12 +56,12 @@ def visible_text(page: str) -> str:
     return " ".join(text.split())
 
 
-def leaks(page: str, secret_lines: set[str]) -> list[str]:
+def leaks(page: str, secret_lines: set[str], markers: cells.Markers) -> list[str]:
     """What of the hidden tests an HTML feedback page shows (empty when it shows nothing)."""
     found = []
     raw = html.unescape(page)
     text = visible_text(page)
-    for marker in (HIDDEN_BEGIN, HIDDEN_END):
+    for marker in markers.hidden_tests:
         if marker in raw:
             found.append(f"the marker {marker!r}")
     for line in sorted(secret_lines):
@@ -154,15 +139,16 @@ def feedback(cohort: Cohort, module_id: str) -> FeedbackReport:
         api = cohort.api(extra=extra)
         result = api.generate_feedback(module_id, student_id=None, force=True)
         if not result.get("success"):
-            raise UsageError(f"nbgrader could not generate feedback for {module_id}: {_last_line(result)}")
+            raise UsageError(f"nbgrader could not generate feedback for {module_id}: {failure_line(result)}")
 
-        secrets = hidden_test_lines(notebooks.read(cohort.source_notebook(module_id)))
+        markers = cells.markers(cfg)
+        secrets = hidden_test_lines(notebooks.read(cohort.source_notebook(module_id)), markers)
         for learner in learners:
             out = cohort.feedback_dir(learner, module_id) / f"{NOTEBOOK}.html"
             if not out.exists():
                 report.withheld.append((learner, "nbgrader wrote no feedback (is the learner in the gradebook?)"))
                 continue
-            found = leaks(out.read_text(encoding="utf-8", errors="replace"), secrets)
+            found = leaks(out.read_text(encoding="utf-8", errors="replace"), secrets, markers)
             if found:
                 out.unlink()
                 report.withheld.append((learner, "the page would show " + ", ".join(found[:3])))
@@ -173,6 +159,6 @@ def feedback(cohort: Cohort, module_id: str) -> FeedbackReport:
                 res = api.release_feedback(module_id, student_id=learner)
                 if res is not None and not res.get("success"):
                     raise UsageError(f"feedback is in {report.root}, but releasing it to the exchange failed: "
-                                     f"{_last_line(res)}")
+                                     f"{failure_line(res)}")
             report.exchange = cohort.exchange_root
     return report

@@ -20,21 +20,19 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import logging
 import os
-import shutil
 from pathlib import Path
 
 from traitlets.config import Config
-from traitlets.config.loader import PyFileConfigLoader
 
-from coursekit.platform import nbgrader_adapter
-from coursekit.platform import syllabus
 from coursekit.errors import UsageError
+from coursekit.platform import nbgrader_adapter, syllabus
+from coursekit.platform.nbgrader_adapter import gradebook as nbgb
+from coursekit.platform.nbgrader_adapter import release as nbrelease
+from coursekit.platform.nbgrader_adapter.gradebook import NOTEBOOK
 
 CONFIG_NAME = "nbgrader_config.py"
 MARK = "# coursekit cohort folder"
-NOTEBOOK = "exercise"
 
 
 def _digest_folder(folder: Path) -> str:
@@ -52,62 +50,6 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def sqlite_path(db_url: str) -> Path | None:
-    """The file of a SQLite URL, or None for another database."""
-    from sqlalchemy.engine import make_url
-
-    url = make_url(db_url)
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        return None
-    return Path(url.database)
-
-
-def with_sqlite_timeout(db_url: str, seconds: int = 60) -> str:
-    """A SQLite URL that waits up to ``seconds`` for a lock instead of failing at once."""
-    if sqlite_path(db_url) is None or "timeout=" in db_url:
-        return db_url
-    return db_url + ("&" if "?" in db_url else "?") + f"timeout={seconds}"
-
-
-def alembic_head() -> str | None:
-    """The gradebook schema version this nbgrader expects, read in this process.
-
-    nbgrader itself runs the ``alembic`` command for it when it creates a gradebook, which
-    costs seconds of interpreter start-up.
-    """
-    try:
-        from alembic.config import Config as AlembicConfig
-        from alembic.script import ScriptDirectory
-        from nbgrader.dbutil import _temp_alembic_ini
-
-        with _temp_alembic_ini("sqlite://") as ini:
-            return ScriptDirectory.from_config(AlembicConfig(ini)).get_current_head()
-    except Exception:
-        return None
-
-
-def stamp_new_gradebook(db_url: str, version: str | None = None) -> None:
-    """In a database with no tables yet, record the schema version nbgrader would record.
-
-    nbgrader's Gradebook then creates its tables as usual, without the slow version look-up.
-    Does nothing to a database that already has tables.
-    """
-    from sqlalchemy import create_engine, inspect, text
-
-    version = version or alembic_head()
-    if not version:
-        return
-    engine = create_engine(db_url)
-    try:
-        with engine.begin() as conn:
-            if inspect(conn).get_table_names():
-                return
-            conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
-            conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": str(version)})
-    finally:
-        engine.dispose()
 
 
 class Cohort:
@@ -143,11 +85,7 @@ class Cohort:
 
     def config(self) -> Config:
         """The cohort's nbgrader config, freshly loaded (callers may change it)."""
-        loader = PyFileConfigLoader(CONFIG_NAME, path=str(self.root))
-        try:
-            return loader.load_config()
-        except Exception as exc:  # a trainer's edit broke the file
-            raise UsageError(f"{self.config_file}: could not be loaded ({exc.__class__.__name__}: {exc}); fix the file")
+        return nbgrader_adapter.load_config(self.config_file)
 
     def _setting(self, key: str):
         if self._settings is None:
@@ -175,30 +113,10 @@ class Cohort:
 
     def api(self, db_url: str | None = None, extra: Config | None = None):
         """An ``NbGraderAPI`` for this cohort, configured from its nbgrader_config.py."""
-        nbgrader_adapter._ensure_env_bin_on_path()
-        from nbgrader.apps import NbGraderAPI
-        from nbgrader.coursedir import CourseDirectory
-
-        cfg = self.config()
-        cfg.CourseDirectory.root = str(self.root)
-        cfg.CourseDirectory.db_url = db_url or self.db_url
-        if not self.exchange_root:
-            # nbgrader wants an exchange root even when none is used; keep it inside the folder.
-            quiet_root = self.kit_dir / "no-exchange"
-            quiet_root.mkdir(parents=True, exist_ok=True)
-            cfg.Exchange.root = str(quiet_root)
-        if extra is not None:
-            cfg.merge(extra)
-        coursedir = CourseDirectory(config=cfg)
-        quiet = logging.getLogger("coursekit.nbgrader")
-        quiet.setLevel(logging.WARNING)
-        return NbGraderAPI(coursedir=coursedir, config=cfg, log=quiet)
+        return nbgrader_adapter.api(self.root, db_url or self.db_url, extra, base=self.config())
 
     def gradebook(self, db_url: str | None = None):
-        from nbgrader.api import Gradebook
-
-        nbgrader_adapter._ensure_env_bin_on_path()
-        return Gradebook(with_sqlite_timeout(db_url or self.db_url), course_id=self.course_id)
+        return nbgb.open_gradebook(db_url or self.db_url, self.course_id)
 
     # ---- modules -------------------------------------------------------------------------
 
@@ -247,9 +165,8 @@ class Cohort:
         release = self.release_dir(module_id) / f"{NOTEBOOK}.ipynb"
         if not force and release.exists() and stamp.exists() and stamp.read_text() == digest:
             return False
-        result = self.api().generate_assignment(module_id, force=True, create=True)
-        if not result.get("success"):
-            raise UsageError(f"nbgrader could not generate module {module_id}: {_last_line(result)}")
+        nbrelease.generate(self.root, module_id, db_url=self.db_url, base=self.config(),
+                           what="generate the module")
         stamp.parent.mkdir(parents=True, exist_ok=True)
         stamp.write_text(digest)
         return True
@@ -290,16 +207,3 @@ class Cohort:
             yield
         finally:
             fh.close()
-
-
-def _last_line(result: dict) -> str:
-    text = ((result.get("error") or "") + "\n" + (result.get("log") or "")).strip()
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    errors = [ln for ln in lines if "error" in ln.lower()]
-    return (errors or lines or ["unknown error"])[-1][:300]
-
-
-def copy_module(src: Path, dest: Path) -> None:
-    if dest.exists():
-        shutil.rmtree(dest)
-    shutil.copytree(src, dest, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))

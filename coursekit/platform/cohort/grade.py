@@ -40,15 +40,18 @@ import tempfile
 import threading
 import time
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from coursekit.platform.grading import autograde
-from coursekit.platform import notebooks
-from coursekit.platform.cohort.folder import NOTEBOOK, Cohort, sha256_file, stamp_new_gradebook
 from coursekit.errors import UsageError
-from coursekit.platform.grading.autograde import Limits
+from coursekit.platform import notebooks
+from coursekit.platform.cohort.folder import NOTEBOOK, Cohort, sha256_file
+from coursekit.platform.grading import autograde
+from coursekit.platform.grading import limits as limits_mod
+from coursekit.platform.grading.limits import Limits
+from coursekit.platform.nbgrader_adapter import gradebook as nbgb
+from coursekit.platform.nbgrader_adapter import release as nbrelease
 
 REASONS = {
     "unreadable": "unreadable notebook",
@@ -159,132 +162,17 @@ def template_db(cohort: Cohort, module_id: str) -> Path:
         old.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="coursekit-template-") as tmp:
         root = Path(tmp)
-        shutil.copytree(cohort.source_dir(module_id), root / "source" / module_id,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-        shutil.copy(cohort.config_file, root / cohort.config_file.name)
-        from traitlets.config import Config
-
-        extra = Config()
-        extra.CourseDirectory.root = str(root)
+        base = cohort.config()
+        nbrelease.copy_source(cohort.source_dir(module_id), root / "source" / module_id, base)
         db = root / "template.db"
-        _stamp_alembic(cohort, db)
-        tmp_cohort = Cohort(root)
-        result = tmp_cohort.api(db_url=f"sqlite:///{db}", extra=extra).generate_assignment(module_id, force=True, create=True)
-        if not result.get("success"):
-            from coursekit.platform.cohort.folder import _last_line
-
-            raise UsageError(f"nbgrader could not prepare module {module_id} for grading: {_last_line(result)}")
+        # the cohort gradebook's schema version up front: no slow alembic look-up per template
+        nbgb.stamp_new_gradebook(f"sqlite:///{db}", nbgb.schema_version(cohort.db_url))
+        nbrelease.generate(root, module_id, db_url=f"sqlite:///{db}", base=base,
+                           what="prepare the module for grading")
         part = cache / f".{path.name}.tmp"
         shutil.copyfile(db, part)
         os.replace(part, path)
     return path
-
-
-def _stamp_alembic(cohort: Cohort, db: Path) -> None:
-    """Give the new scratch gradebook the cohort gradebook's schema version up front."""
-    from sqlalchemy import create_engine, text
-
-    version = None
-    try:
-        engine = create_engine(cohort.db_url)
-        try:
-            with engine.connect() as conn:
-                version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        finally:
-            engine.dispose()
-    except Exception:
-        pass  # look it up instead
-    stamp_new_gradebook(f"sqlite:///{db}", version)
-
-
-# ---------------------------------------------------------------------------------------------
-# Merging a worker's scratch gradebook into the cohort's
-
-def merge(main_gb, scratch_url: str, module_id: str, learner: str, course_id: str) -> None:
-    """Copy one autograded submission from a scratch gradebook into ``main_gb``, in one transaction.
-
-    Like nbgrader's SaveAutoGrades, it sets the automatic scores and comments and keeps any manual
-    grade and comment a trainer has already given.
-    """
-    from nbgrader.api import (Comment, Grade, Gradebook, MissingEntry, Student, SubmittedAssignment,
-                              SubmittedNotebook)
-    from sqlalchemy.exc import SAWarning
-
-    with Gradebook(scratch_url, course_id=course_id) as src:
-        ssub = src.find_submission(module_id, learner)
-        data = {"timestamp": ssub.timestamp, "notebooks": {}}
-        for snb in ssub.notebooks:
-            data["notebooks"][snb.name] = {
-                "late": snb.late_submission_penalty,
-                "grades": {g.name: g.auto_score for g in snb.grades},
-                "comments": {c.name: c.auto_comment for c in snb.comments},
-            }
-
-    db = main_gb.db
-    try:
-        try:
-            student = main_gb.find_student(learner)
-        except MissingEntry:
-            student = Student(id=learner)
-            db.add(student)
-        try:
-            sub = main_gb.find_submission(module_id, learner)
-        except MissingEntry:  # the structure nbgrader's add_submission builds, without its commit
-            # (SQLAlchemy warns that backrefs do not cascade while the graph is built; nbgrader's
-            # own add_submission draws the same harmless warning. The add below saves it all.)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", category=SAWarning)
-                sub = SubmittedAssignment(assignment=main_gb.find_assignment(module_id), student=student)
-                for notebook in sub.assignment.notebooks:
-                    snb = SubmittedNotebook(notebook=notebook, assignment=sub)
-                    for cell in notebook.grade_cells:
-                        Grade(cell_id=cell.id, notebook=snb)
-                    for cell in notebook.solution_cells:
-                        Comment(cell_id=cell.id, notebook=snb)
-                    for cell in notebook.task_cells:
-                        Comment(cell_id=cell.id, notebook=snb)
-                        Grade(cell_id=cell.id, notebook=snb)
-                db.add(sub)
-                db.flush()
-        sub.timestamp = data["timestamp"]
-        for snb in sub.notebooks:
-            got = data["notebooks"].get(snb.name)
-            if got is None:
-                raise RuntimeError(f"notebook {snb.name} missing from the graded result")
-            snb.late_submission_penalty = got["late"]
-            for g in snb.grades:
-                if g.name not in got["grades"]:
-                    raise RuntimeError(f"question {g.name} missing from the graded result; run release again")
-                g.auto_score = got["grades"][g.name]
-                g.needs_manual_grade = g.manual_score is not None or g.auto_score is None
-            for c in snb.comments:
-                if c.name in got["comments"]:
-                    c.auto_comment = got["comments"][c.name]
-        db.commit()
-    except BaseException:
-        db.rollback()
-        raise
-
-
-def score_of(main_gb, module_id: str, learner: str) -> tuple[float, float, int]:
-    """(score, max score, written answers awaiting a trainer) over the autograded questions."""
-    from nbgrader.api import SolutionCell
-
-    main_gb.db.expire_all()
-    sub = main_gb.find_submission(module_id, learner)
-    score = max_score = 0.0
-    pending = 0
-    for snb in sub.notebooks:
-        solution_names = {c.name for c in snb.notebook.solution_cells if isinstance(c, SolutionCell)}
-        for g in snb.grades:
-            written = g.cell.cell_type == "markdown" or g.name in solution_names
-            if written:
-                pending += g.manual_score is None
-                continue
-            pts = g.manual_score if g.manual_score is not None else g.auto_score
-            score += float(pts or 0)
-            max_score += float(g.max_score or 0)
-    return score, max_score, pending
 
 
 # ---------------------------------------------------------------------------------------------
@@ -306,7 +194,7 @@ class _Worker:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
             env=env, start_new_session=True, text=True, encoding="utf-8", bufsize=1,
         )
-        setup = {"limits": asdict(limits), "ipc_dir": str(wdir / "ipc")}
+        setup = {"limits": limits.as_dict(), "ipc_dir": str(wdir / "ipc")}
         self.proc.stdin.write(json.dumps(setup) + "\n")
         self.proc.stdin.flush()
         threading.Thread(target=self._read, args=(events,), daemon=True).start()
@@ -374,7 +262,7 @@ def grade(cohort: Cohort, module_id: str, workers: int | None = None, force: boo
     if workers is not None and workers < 1:
         raise UsageError(f"--workers {workers}: give 1 or more (default: the number of cores)")
     cohort.require_module(module_id)
-    limits = limits or Limits()
+    limits = limits or limits_mod.resolve(cohort.config())
     workers = workers or default_workers()
     if db_writes not in ("merge", "direct"):
         raise ValueError(db_writes)
@@ -391,8 +279,7 @@ def grade(cohort: Cohort, module_id: str, workers: int | None = None, force: boo
         jobs: list[dict] = []
         main_gb = cohort.gradebook()
         try:
-            in_gradebook = {s.student.id for s in main_gb.assignment_submissions(module_id)} \
-                if _has_assignment(main_gb, module_id) else set()
+            in_gradebook = nbgb.submitted_learners(main_gb, module_id)
             for learner in subs:
                 nb_path = cohort.submitted_dir(learner, module_id) / f"{NOTEBOOK}.ipynb"
                 why = precheck(nb_path, module_id)
@@ -418,16 +305,6 @@ def grade(cohort: Cohort, module_id: str, workers: int | None = None, force: boo
             main_gb.close()
     return GradeReport(module_id, [outcomes[k] for k in sorted(outcomes)], workers,
                        time.monotonic() - started, db_writes)
-
-
-def _has_assignment(gb, module_id: str) -> bool:
-    from nbgrader.api import MissingEntry
-
-    try:
-        gb.find_assignment(module_id)
-        return True
-    except MissingEntry:
-        return False
 
 
 def _now() -> str:
@@ -517,8 +394,8 @@ def _run(cohort, module_id, jobs, n_workers, limits, progress, db_writes, main_g
             return
         try:
             if template is not None:
-                merge(main_gb, f"sqlite:///{job['scratch_db']}", module_id, learner, cohort.course_id)
-            score, max_score, pending_manual = score_of(main_gb, module_id, learner)
+                nbgb.merge_submission(main_gb, f"sqlite:///{job['scratch_db']}", module_id, learner, cohort.course_id)
+            total = nbgb.submission_score(main_gb, module_id, learner)
         except Exception as exc:
             finish(Outcome(learner, "failed", f"{REASONS['save']}: {exc.__class__.__name__}: {exc}"[:300]),
                    job["sha256"])
@@ -526,7 +403,7 @@ def _run(cohort, module_id, jobs, n_workers, limits, progress, db_writes, main_g
         finally:
             if job.get("scratch_db"):
                 Path(job["scratch_db"]).unlink(missing_ok=True)
-        finish(Outcome(learner, "graded", "", score, max_score, res.get("notes", []), pending_manual,
+        finish(Outcome(learner, "graded", "", total.score, total.max_score, res.get("notes", []), total.pending,
                        res.get("seconds")), job["sha256"])
 
     def _handle(w: _Worker, line: str | None) -> None:

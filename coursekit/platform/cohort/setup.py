@@ -13,8 +13,10 @@ from traitlets.config import Config
 from coursekit.platform import paths
 from coursekit.platform import syllabus
 from coursekit.platform.cohort import roster as roster_mod
-from coursekit.platform.cohort.folder import (CONFIG_NAME, MARK, NOTEBOOK, Cohort, copy_module, sqlite_path,
-                                     stamp_new_gradebook)
+from coursekit.platform.cohort.folder import CONFIG_NAME, MARK, NOTEBOOK, Cohort
+from coursekit.platform.nbgrader_adapter import gradebook as nbgb
+from coursekit.platform.nbgrader_adapter.config import failure_line
+from coursekit.platform.nbgrader_adapter.release import copy_source
 from coursekit.errors import UsageError
 
 HANDOUT_README = """How to do this exercise ({module})
@@ -48,7 +50,7 @@ def _check_db_url(db_url: str) -> str:
         raise UsageError(f"--db-url {db_url!r} is not a database URL; use e.g. sqlite:////path/gradebook.db "
                          "or postgresql://user@host/dbname")
     if url.get_backend_name() == "sqlite":
-        path = sqlite_path(db_url)
+        path = nbgb.sqlite_path(db_url)
         if path is None:
             raise UsageError(f"--db-url {db_url!r}: an in-memory database would lose every grade; give a file")
         if not path.is_absolute():
@@ -120,11 +122,11 @@ def init(root: str | Path, roster_csv: str | Path, db_url: str | None = None, ex
     try:
         root.mkdir(parents=True, exist_ok=True)
         for module in available:
-            copy_module(module.solution_notebook.parent, cohort.source_dir(module.id))
+            copy_source(module.solution_notebook.parent, cohort.source_dir(module.id))
         cohort.config_file.write_text(config_text(db_url, exchange, course_id or "coursekit"), encoding="utf-8")
         report = InitReport(root, cohort.db_url, [m.id for m in available],
                             missing_modules=[m.id for m in missing])
-        stamp_new_gradebook(cohort.db_url)
+        nbgb.stamp_new_gradebook(cohort.db_url)
         _sync_students(cohort, learners, report)
         roster_mod.write(root / "roster.csv", learners)
         for sub in ("submitted", "handout"):
@@ -159,7 +161,7 @@ def _update(cohort: Cohort, learners, db_url, exchange, course_id) -> InitReport
         if module.id in have:
             continue
         if module.solution_notebook.exists():
-            copy_module(module.solution_notebook.parent, cohort.source_dir(module.id))
+            copy_source(module.solution_notebook.parent, cohort.source_dir(module.id))
             added_modules.append(module.id)
         else:
             missing.append(module.id)
@@ -172,19 +174,12 @@ def _update(cohort: Cohort, learners, db_url, exchange, course_id) -> InitReport
 
 
 def _sync_students(cohort: Cohort, learners, report: InitReport) -> None:
-    from nbgrader.api import MissingEntry
-
     with cohort.gradebook() as gb:
         roster_ids = {lr.learner_id for lr in learners}
         for lr in learners:
-            try:
-                gb.find_student(lr.learner_id)
-                report.updated.append(lr.learner_id)
-            except MissingEntry:
-                report.added.append(lr.learner_id)
-            # nbgrader 0.9 ignores CourseDirectory.db_students: the Gradebook API is the way in.
-            gb.update_or_create_student(lr.learner_id, first_name=lr.first_name or None,
-                                        last_name=lr.last_name or None, email=lr.email or None)
+            new = nbgb.upsert_student(gb, lr.learner_id, first_name=lr.first_name, last_name=lr.last_name,
+                                      email=lr.email)
+            (report.added if new else report.updated).append(lr.learner_id)
         report.kept = sorted(s.id for s in gb.students if s.id not in roster_ids)
 
 
@@ -237,8 +232,6 @@ def release(cohort: Cohort, module_id: str) -> ReleaseReport:
                 raise UsageError("nbgrader's exchange does not work on Windows; hand out "
                                  f"{handout.parent / (module_id + '.zip')} instead")
             if not result.get("success"):
-                from coursekit.platform.cohort.folder import _last_line
-
                 raise UsageError(f"the handout files are ready, but releasing to the exchange at {exchange} "
-                                 f"failed: {_last_line(result)}")
+                                 f"failed: {failure_line(result)}")
     return ReleaseReport(module_id, rel, handout, handout.parent / f"{module_id}.zip", exchange)

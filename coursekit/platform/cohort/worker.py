@@ -52,24 +52,18 @@ def _limit_notes(nb: dict, cell_timeout: int) -> list[str]:
 
     ``nb`` is the graded notebook as plain JSON (no need to validate what nbgrader just wrote).
     """
-    from coursekit.platform.grading import autograde
+    from coursekit.platform.grading.results import limit_hit, questions_with_answers
+    from coursekit.platform.nbgrader_adapter import cells
 
     notes = []
-    answer = None
-    for cell in nb.get("cells", []):
-        meta = (cell.get("metadata") or {}).get("nbgrader") or {}
-        if meta.get("solution") and cell.get("cell_type") == "code":
-            answer = cell
-        if not (cell.get("cell_type") == "code" and meta.get("grade") and not meta.get("solution")):
+    for answer, cell in questions_with_answers(nb):
+        if not cells.is_autograded_test(cell):
             continue
-        names = {o.get("ename") for c in (answer, cell) if c is not None
-                 for o in c.get("outputs", []) if o.get("output_type") == "error"}
-        gid = meta.get("grade_id", "?")
-        if names & autograde.TIMEOUT_NAMES:
-            notes.append(f"{gid}: timed out (cell limit {cell_timeout} s)")
-        elif "MemoryError" in names:
-            notes.append(f"{gid}: out of memory")
-        answer = None
+        hit = limit_hit(answer, cell)
+        if hit == "timeout":
+            notes.append(f"{cells.grade_id(cell) or '?'}: timed out (cell limit {cell_timeout} s)")
+        elif hit == "memory":
+            notes.append(f"{cells.grade_id(cell) or '?'}: out of memory")
     return notes
 
 
@@ -115,7 +109,7 @@ def grade_one(job: dict, limits, ipc_path: Path) -> dict:
         shutil.copyfile(job["template_db"], scratch)
         db_url = f"sqlite:///{scratch}"
     else:
-        from coursekit.platform.cohort.folder import with_sqlite_timeout
+        from coursekit.platform.nbgrader_adapter.gradebook import with_sqlite_timeout
 
         db_url = with_sqlite_timeout(job["db_url"], job.get("sqlite_timeout", 5))
     extra = autograde.grading_config(limits, ipc_path)
@@ -140,11 +134,12 @@ def main() -> None:
     os.environ.setdefault("MPLBACKEND", "Agg")
 
     from coursekit.platform.grading import autograde
+    from coursekit.platform.grading.limits import Limits
     from coursekit.platform.cohort import folder  # noqa: F401  (import nbgrader's machinery once, up front)
     import nbgrader.apps  # noqa: F401
 
     setup = json.loads(sys.stdin.readline())
-    limits = autograde.Limits(**setup["limits"])
+    limits = Limits(**setup["limits"])
     ipc = Path(setup["ipc_dir"])
     ipc.mkdir(parents=True, exist_ok=True)
     proto.write(json.dumps({"ready": True}) + "\n")
