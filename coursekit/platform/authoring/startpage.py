@@ -1,13 +1,19 @@
-"""The course's start page: the modules from the syllabus, and how to check an exercise."""
+"""The course's start page (``START.ipynb``): its table of modules is generated from the syllabus.
+
+The table is a Markdown cell marked ``{"coursekit": {"generated": "modules"}}``: it shows before
+anything is run, needs no code, and ``coursekit build`` rewrites it from ``course/syllabus.yml``
+(``--check`` fails when it is stale), so the syllabus stays the one list of modules.
+"""
 
 from __future__ import annotations
 
-import html
+import json
 
 import yaml
 
-from coursekit.platform import paths
-from coursekit.platform import syllabus
+from coursekit.platform import fileio, paths, syllabus
+
+GENERATED = {"generated": "modules"}
 
 
 def _profile_names() -> dict:
@@ -18,38 +24,58 @@ def _profile_names() -> dict:
     return {p["id"]: p.get("name", p["id"]) for p in data.get("profiles", []) if isinstance(p, dict)}
 
 
-def modules_table_html() -> str:
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def modules_table_markdown() -> str:
     names = _profile_names()
-    rows = []
+    lines = ["## The modules", "",
+             "| # | Module | Time | Who it is for | Open |", "| --- | --- | --- | --- | --- |"]
     for i, m in enumerate(syllabus.modules(), start=1):
         who = ", ".join(names.get(p, p.replace("_", " ")) for p in m.profiles) or "everyone"
-        lesson = f"modules/{m.id}/lesson.ipynb"
-        exercise = f"exercises/{m.id}/exercise.ipynb"
-        rows.append(
-            "<tr>"
-            f"<td>{i}</td>"
-            f"<td><strong>{html.escape(m.title)}</strong><br><small>{html.escape(m.summary)}</small></td>"
-            f"<td>{m.minutes} min</td>"
-            f"<td>{html.escape(who)}</td>"
-            f'<td><a href="{lesson}">lesson</a><br><a href="{exercise}">exercise</a></td>'
-            "</tr>"
-        )
-    head = "<tr><th>#</th><th>Module</th><th>Time</th><th>Who it is for</th><th>Open</th></tr>"
-    # JupyterLab right-aligns table cells by default; text reads better left-aligned.
-    style = "<style>.coursekit-modules td, .coursekit-modules th {text-align: left; vertical-align: top;}</style>"
-    return f'{style}<table class="coursekit-modules"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
-
-
-def show() -> None:
-    """Display the table of modules in a notebook."""
-    from IPython.display import HTML, display
-
-    display(HTML(modules_table_html()))
+        module = f"**{_cell(m.title)}**" + (f"<br>{_cell(m.summary)}" if m.summary else "")
+        lines.append(f"| {i} | {module} | {m.minutes} min | {_cell(who)} | "
+                     f"[lesson](modules/{m.id}/lesson.ipynb)<br>[exercise](exercises/{m.id}/exercise.ipynb) |")
+    return "\n".join(lines)
 
 
 def text_table() -> str:
     """The same list as plain text, for the terminal."""
-    lines = []
-    for i, m in enumerate(syllabus.modules(), start=1):
-        lines.append(f"{i}. {m.title} ({m.minutes} min)  lesson: modules/{m.id}/lesson.ipynb  exercise: exercises/{m.id}/exercise.ipynb")
-    return "\n".join(lines)
+    return "\n".join(
+        f"{i}. {m.title} ({m.minutes} min)  lesson: modules/{m.id}/lesson.ipynb  exercise: exercises/{m.id}/exercise.ipynb"
+        for i, m in enumerate(syllabus.modules(), start=1))
+
+
+def _start_path():
+    return paths.course_root() / "START.ipynb"
+
+
+def rendered() -> tuple[bytes, bytes]:
+    """(the start page as it is, as it should be). Raises when it has no generated table cell."""
+    from coursekit.errors import UsageError
+
+    path = _start_path()
+    current = path.read_bytes()
+    nb = json.loads(current)
+    cells = [c for c in nb["cells"] if (c.get("metadata") or {}).get("coursekit") == GENERATED]
+    if len(cells) != 1:
+        raise UsageError(f"{path}: needs exactly one Markdown cell with metadata "
+                         f'"coursekit": {json.dumps(GENERATED)} for the table of modules')
+    cells[0]["source"] = modules_table_markdown().splitlines(keepends=True)
+    # nbformat's own layout (indent 1, trailing newline), so that JupyterLab's saves change nothing
+    return current, (json.dumps(nb, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def problems() -> list[str]:
+    current, wanted = rendered()
+    return [] if current == wanted else ["START.ipynb: its table of modules is stale; run `coursekit build`"]
+
+
+def write() -> list[str]:
+    """Rewrite the table; the changed paths (empty when it was current)."""
+    current, wanted = rendered()
+    if current == wanted:
+        return []
+    fileio.atomic_write(_start_path(), wanted)
+    return ["START.ipynb"]

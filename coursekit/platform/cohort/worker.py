@@ -136,7 +136,9 @@ def main() -> None:
     from coursekit.platform.grading import autograde
     from coursekit.platform.grading.limits import Limits
     from coursekit.platform.cohort import folder  # noqa: F401  (import nbgrader's machinery once, up front)
-    import nbgrader.apps  # noqa: F401
+    from coursekit.platform.nbgrader_adapter.config import preload
+
+    preload()
 
     setup = json.loads(sys.stdin.readline())
     limits = Limits(**setup["limits"])

@@ -66,6 +66,11 @@ def api(root: Path, db_url: str | None = None, extra: Config | None = None, base
     return api_for(course_config(root, db_url, extra, base))
 
 
+def preload() -> None:
+    """Import nbgrader's application machinery now (a worker does it once, before its first job)."""
+    import nbgrader.apps  # noqa: F401
+
+
 def failure_line(result: dict) -> str:
     """The line of an nbgrader API result that says why it failed."""
     text = ((result.get("error") or "") + "\n" + (result.get("log") or "")).strip()
