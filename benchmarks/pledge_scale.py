@@ -48,6 +48,7 @@ from coursekit.platform import evidence
 from coursekit.platform import nbgrader_adapter
 from coursekit.platform import paths
 from coursekit.platform import syllabus  # noqa: E402
+from coursekit.platform.nbgrader_adapter.gradebook import NOTEBOOK  # noqa: E402
 
 DEPARTMENTS = [  # (name, relative size); the last is deliberately tiny (its groups are suppressed)
     ("Work and Pensions", 30), ("Revenue and Customs", 22), ("Health", 14), ("Justice", 10),
@@ -159,7 +160,7 @@ def make_gradebook(db: Path, people, tags: evidence.Tags, modules: list[str], rn
     if db.exists():
         db.unlink()
     url = f"sqlite:///{db}"
-    nbgrader_adapter._ensure_env_bin_on_path()
+    nbgrader_adapter.config.ensure_env_bin_on_path()
     with Gradebook(url, course_id=paths.COURSE_ID):
         pass  # creates the schema and stamps nbgrader's alembic version
     T = Base.metadata.tables
@@ -176,7 +177,7 @@ def make_gradebook(db: Path, people, tags: evidence.Tags, modules: list[str], rn
             aid, nid = uid(), uid()
             nb_id[m] = nid
             conn.execute(insert(T["assignment"]), [{"id": aid, "name": m, "course_id": paths.COURSE_ID}])
-            conn.execute(insert(T["notebook"]), [{"id": nid, "name": evidence.NOTEBOOK, "assignment_id": aid}])
+            conn.execute(insert(T["notebook"]), [{"id": nid, "name": NOTEBOOK, "assignment_id": aid}])
             rows_bc, rows_gc, rows_sc = [], [], []
             for it in (i for i in tags.items if i.module == m):
                 cid = uid()

@@ -10,6 +10,7 @@ import pytest
 
 import evidence_course as ec
 from coursekit.platform import evidence
+from coursekit.platform.nbgrader_adapter import gradebook, gradebook_read
 from coursekit.platform import paths
 from coursekit.errors import UsageError
 
@@ -77,6 +78,33 @@ def test_manual_score_overrides_autograder_and_extra_credit_is_capped(root, tmp_
     assert recs.loc["q2", "points"] == 2.0          # 1 + 5 extra credit, capped at the item's points
 
 
+def test_the_sql_reader_and_the_python_score_rule_agree(root, tmp_path):
+    """The score rule is stated twice (SQL for speed, Python for one submission): same numbers."""
+    path = tmp_path / "gb.db"
+    ec.make_gradebook(path, [("ana", "m10_alpha", {"q1": (0.0, 2.0), "q2": ("auto", 1.0)}, ec.at(1))])
+    with gradebook.open_gradebook(f"sqlite:///{path}") as gb:
+        g = gb.find_grade("q2", "exercise", "m10_alpha", "ana")
+        g.extra_credit = 0.5
+        gb.db.commit()
+        python = gradebook.question_scores(gb, "m10_alpha", "ana")
+    sql = evidence.records(path).drop_duplicates("item").set_index("item")
+    for gid, q in python.items():
+        if q.score is None:                          # pending: no evidence record at all
+            assert gid not in sql.index
+        else:
+            assert sql.loc[gid, "points"] == pytest.approx(q.score * sql.loc[gid, "out_of"] / q.max_score), gid
+    assert python["q2"].score == 1.5                 # auto 1 + extra credit 0.5, below full marks
+
+
+def test_counted_score_rule():
+    rule = gradebook.counted_score
+    assert rule(manual=1.0, auto=2.0, extra=None, max_score=2, written=False) == 1.0      # manual wins
+    assert rule(manual=None, auto=1.0, extra=3.0, max_score=2, written=False) == 2.0      # extra, capped
+    assert rule(manual=None, auto=0.0, extra=None, max_score=4, written=True) is None     # pending
+    assert rule(manual=3.0, auto=None, extra=None, max_score=4, written=True) == 3.0
+    assert rule(manual=None, auto=None, extra=None, max_score=2, written=False) is None
+
+
 def test_points_are_scaled_to_the_notebooks_points(root, tmp_path):
     """A gradebook made when an item was worth 4 points still gives a share of today's 2 points."""
     mods = {"m10_alpha": dict(ec.MODULES["m10_alpha"],
@@ -91,12 +119,12 @@ def test_fast_sqlite_reader_equals_the_portable_sql_reader(cohort, monkeypatch):
     tags = evidence.course_tags()
     fast = evidence.records(cohort, tags)
     gb = evidence.locate(cohort)
-    portable = evidence.records_from_raw(evidence._read_sqlalchemy(gb, tags, None), tags)
+    portable = evidence.records_from_raw(gradebook_read._read_sqlalchemy(gb, tags, None), tags)
     via_url = evidence.records(f"sqlite:///{cohort}", tags)
-    monkeypatch.setattr(evidence, "_SQLITE_STEP", 4)              # many slices, several threads
+    monkeypatch.setattr(gradebook_read, "_SQLITE_STEP", 4)              # many slices, several threads
     monkeypatch.setenv("COURSEKIT_READ_WORKERS", "3")
     sliced = evidence.records(cohort, tags)
-    monkeypatch.setattr(evidence, "_SUB_LIMIT", 1)                # keys too large to pack: general path
+    monkeypatch.setattr(gradebook_read, "_SUB_LIMIT", 1)                # keys too large to pack: general path
     fallback = evidence.records(cohort, tags)
     for other in (portable, via_url, sliced, fallback):
         pd.testing.assert_frame_equal(_key(fast), _key(other))

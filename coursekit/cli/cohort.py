@@ -164,14 +164,14 @@ def run_grade(args) -> int:
         print(json.dumps(rep.as_json(), indent=1))
     else:
         print(f"{rep.module}: {len(rep.outcomes)} submissions in {rep.seconds:.1f} s with {rep.workers} worker(s): "
-              f"{rep.count('graded')} graded, {rep.count('failed')} failed, "
-              f"{rep.count('skipped')} skipped as unchanged")
-        failed = [o for o in rep.outcomes if o.status == "failed"]
+              f"{rep.count(grade.GRADED)} graded, {rep.count(grade.FAILED)} failed, "
+              f"{rep.count(grade.SKIPPED)} skipped as unchanged")
+        failed = [o for o in rep.outcomes if o.status is grade.FAILED]
         if failed:
             print("failed (no grade was recorded; fix and collect again, then grade):")
             for o in failed:
                 print(f"  {o.learner}: {o.reason}")
-        noted = [o for o in rep.outcomes if o.status == "graded" and o.notes]
+        noted = [o for o in rep.outcomes if o.status is grade.GRADED and o.notes]
         if noted:
             print("graded, but learner code hit a limit:")
             for o in noted:
@@ -181,7 +181,7 @@ def run_grade(args) -> int:
             mean = sum(o.score for o in scored) / len(scored)
             print(f"mean autograded score {mean:.1f} / {_fmt(scored[0].max_score)}; "
                   f"written answers to grade by hand: {sum(o.manual_pending for o in scored)} (formgrader)")
-    return 1 if rep.count("failed") else 0
+    return 1 if rep.count(grade.FAILED) else 0
 
 
 def run_feedback(args) -> int:

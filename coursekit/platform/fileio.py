@@ -1,8 +1,14 @@
-"""Writing files so that a crash or a full disk never leaves a half-written one behind."""
+"""Writing files so that a crash or a full disk never leaves a half-written one behind.
+
+Every file the platform writes goes through here: a temporary file beside the target, then one
+rename. :func:`atomic_write_many` stages several files first and renames them only when all are
+written, so a set of files (a dataset and its manifest) changes together or not at all.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -15,16 +21,57 @@ def new_file_mode() -> int:
     return 0o666 & ~mask
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it into place."""
-    path = Path(path)
+def _stage(path: Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.chmod(tmp, new_file_mode())
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return Path(tmp)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, then rename it into place."""
+    path = Path(path)
+    tmp = _stage(path, data)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write(path, text.encode("utf-8"))
+
+
+def atomic_copy(src: Path, dest: Path) -> None:
+    """Copy ``src`` to ``dest`` so that ``dest`` is either the old file or the whole new one."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        shutil.copyfile(src, tmp)
+        os.chmod(tmp, new_file_mode())
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_many(files: dict[Path, bytes]) -> None:
+    """Write every file or none: all are staged beside their targets before any is renamed."""
+    staged: dict[Path, Path] = {}
+    try:
+        for path, data in files.items():
+            staged[Path(path)] = _stage(Path(path), data)
+        for path in list(staged):
+            os.replace(staged.pop(path), path)
+    finally:
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)

@@ -8,8 +8,6 @@ and compares byte for byte without writing anything.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from coursekit.platform import fileio
@@ -83,21 +81,11 @@ def write(files: dict[str, bytes], out: Path, remove: list[str] = ()) -> list[st
     """Write changed files all-or-nothing; remove ``remove``. Returns the file names changed."""
     _prepare(out)
     changed = [f for f, data in files.items() if not (out / f).is_file() or (out / f).read_bytes() != data]
-    temps: dict[str, str] = {}
     try:
-        for fname in changed:
-            fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{fname}.", suffix=".tmp")
-            temps[fname] = tmp
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(files[fname])
-            os.chmod(tmp, fileio.new_file_mode())
-        for fname in changed:
-            os.replace(temps.pop(fname), out / fname)
+        fileio.atomic_write_many({out / fname: files[fname] for fname in changed})
         for fname in remove:
             (out / fname).unlink()
     except OSError as exc:
-        for tmp in temps.values():
-            Path(tmp).unlink(missing_ok=True)
         raise UsageError(f"cannot write datasets to {out}: {exc.strerror or exc}; choose a writable folder with --out") from None
     return changed + list(remove)
 

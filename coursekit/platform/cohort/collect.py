@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 
 from traitlets.config import Config
 
+from coursekit.platform import fileio
 from coursekit.platform.cohort.folder import NOTEBOOK, Cohort
 from coursekit.platform.nbgrader_adapter.config import failure_line
 from coursekit.errors import UsageError
@@ -108,9 +109,7 @@ def _file(cohort: Cohort, module_id: str, learner: str, up: _Upload, report: Col
     dest.mkdir(parents=True, exist_ok=True)
     for name, extra in (up.extras or {}).items():
         (dest / name).write_bytes(extra)
-    tmp = dest / f".{NOTEBOOK}.ipynb.tmp"
-    tmp.write_bytes(data)
-    tmp.replace(target)
+    fileio.atomic_write(target, data)
     stamp.write_text(up.timestamp or _now(), encoding="utf-8")
     report.collected.append(learner)
 

@@ -15,13 +15,12 @@ Learners appear by their roster id only: no names, no emails.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from coursekit.platform import competencies
+from coursekit.platform import competencies, fileio
 from coursekit.platform import evidence
 from coursekit.platform.cohort.folder import Cohort
 from coursekit.errors import UsageError
@@ -71,13 +70,11 @@ def tables(cohort: Cohort, modules: list[str] | None = None) -> tuple[pd.DataFra
 
 
 def _write(df: pd.DataFrame, path: Path, fmt: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
     if fmt == "csv":
-        df.to_csv(tmp, index=False)
+        text = df.to_csv(index=False, lineterminator="\n")
     else:
-        rows = json.loads(df.to_json(orient="records", double_precision=6))
-        tmp.write_text(json.dumps(rows, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+        text = json.dumps(json.loads(df.to_json(orient="records", double_precision=6)), indent=1)
+    fileio.atomic_write_text(path, text)
 
 
 def export(cohort: Cohort, fmt: str = "csv", out: str | Path | None = None,

@@ -87,7 +87,7 @@ def _current(cohort: Cohort, module_id: str, candidates: list[str], report: Feed
     tell different stories. Older pages of the others are removed, so none is sent by mistake.
     """
     from coursekit.platform.cohort.folder import sha256_file
-    from coursekit.platform.cohort.grade import Records
+    from coursekit.platform.cohort.grade import FAILED, GRADED, Records
 
     records = Records(cohort, module_id)
     with cohort.gradebook() as gb:
@@ -99,12 +99,12 @@ def _current(cohort: Cohort, module_id: str, candidates: list[str], report: Feed
     for learner in candidates:
         rec = records.get(learner) or {}
         sub = cohort.submitted_dir(learner, module_id) / f"{NOTEBOOK}.ipynb"
-        current = rec.get("status") in ("graded",) and sub.exists() and sha256_file(sub) == rec.get("sha256")
+        current = rec.get("status") == GRADED.value and sub.exists() and sha256_file(sub) == rec.get("sha256")
         if current and learner in in_gb:
             ok.append(learner)
             continue
         excluded.append(learner)
-        why = (f"its last grading failed ({rec.get('reason')})" if rec.get("status") == "failed"
+        why = (f"its last grading failed ({rec.get('reason')})" if rec.get("status") == FAILED.value
                else "its current upload is not graded yet; run grade first")
         report.withheld.append((learner, why))
         stale = cohort.feedback_dir(learner, module_id) / f"{NOTEBOOK}.html"

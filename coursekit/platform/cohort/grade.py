@@ -29,6 +29,7 @@ How a batch runs
 
 from __future__ import annotations
 
+import enum
 import json
 import os
 import queue
@@ -45,7 +46,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from coursekit.errors import UsageError
-from coursekit.platform import notebooks
+from coursekit.platform import fileio, notebooks
 from coursekit.platform.cohort.folder import NOTEBOOK, Cohort, sha256_file
 from coursekit.platform.grading import autograde
 from coursekit.platform.grading import limits as limits_mod
@@ -64,10 +65,24 @@ REASONS = {
 }
 
 
+class SubmissionStatus(str, enum.Enum):
+    """How one submission ended in a batch: never a silent zero."""
+
+    GRADED = "graded"
+    FAILED = "failed"      # not graded, with a reason (unreadable, timed out, ...)
+    SKIPPED = "skipped"    # unchanged since it was last graded
+
+    def __str__(self) -> str:
+        return self.value
+
+
+GRADED, FAILED, SKIPPED = SubmissionStatus.GRADED, SubmissionStatus.FAILED, SubmissionStatus.SKIPPED
+
+
 @dataclass
 class Outcome:
     learner: str
-    status: str                 # graded, failed, skipped
+    status: SubmissionStatus
     reason: str = ""
     score: float | None = None
     max_score: float | None = None
@@ -76,7 +91,7 @@ class Outcome:
     seconds: float | None = None
 
     def as_json(self) -> dict:
-        out = {"learner": self.learner, "status": self.status, "reason": self.reason,
+        out = {"learner": self.learner, "status": self.status.value, "reason": self.reason,
                "score": self.score, "max_score": self.max_score}
         if self.notes:
             out["notes"] = self.notes
@@ -95,13 +110,13 @@ class GradeReport:
     seconds: float
     db_writes: str = "merge"
 
-    def count(self, status: str) -> int:
+    def count(self, status: SubmissionStatus) -> int:
         return sum(o.status == status for o in self.outcomes)
 
     def as_json(self) -> dict:
         return {"module": self.module,
                 "submissions": [o.as_json() for o in sorted(self.outcomes, key=lambda o: o.learner)],
-                "counts": {s: self.count(s) for s in ("graded", "failed", "skipped")},
+                "counts": {s.value: self.count(s) for s in SubmissionStatus},
                 "workers": self.workers, "seconds": round(self.seconds, 2)}
 
 
@@ -121,10 +136,7 @@ class Records:
             return None
 
     def put(self, learner: str, record: dict) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.dir / f".{learner}.json.tmp"
-        tmp.write_text(json.dumps(record, indent=1), encoding="utf-8")
-        os.replace(tmp, self.dir / f"{learner}.json")
+        fileio.atomic_write_text(self.dir / f"{learner}.json", json.dumps(record, indent=1))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -169,9 +181,7 @@ def template_db(cohort: Cohort, module_id: str) -> Path:
         nbgb.stamp_new_gradebook(f"sqlite:///{db}", nbgb.schema_version(cohort.db_url))
         nbrelease.generate(root, module_id, db_url=f"sqlite:///{db}", base=base,
                            what="prepare the module for grading")
-        part = cache / f".{path.name}.tmp"
-        shutil.copyfile(db, part)
-        os.replace(part, path)
+        fileio.atomic_copy(db, path)
     return path
 
 
@@ -285,14 +295,14 @@ def grade(cohort: Cohort, module_id: str, workers: int | None = None, force: boo
                 why = precheck(nb_path, module_id)
                 digest = sha256_file(nb_path) if nb_path.exists() else ""
                 if why:
-                    outcomes[learner] = Outcome(learner, "failed", why)
-                    records.put(learner, {"status": "failed", "reason": why, "sha256": digest,
+                    outcomes[learner] = Outcome(learner, FAILED, why)
+                    records.put(learner, {"status": FAILED.value, "reason": why, "sha256": digest,
                                           "source": source_digest, "time": _now()})
                     continue
                 rec = records.get(learner)
-                if (not force and rec and rec.get("status") == "graded" and rec.get("sha256") == digest
+                if (not force and rec and rec.get("status") == GRADED.value and rec.get("sha256") == digest
                         and rec.get("source") == source_digest and learner in in_gradebook):
-                    outcomes[learner] = Outcome(learner, "skipped", "unchanged since it was graded",
+                    outcomes[learner] = Outcome(learner, SKIPPED, "unchanged since it was graded",
                                                 rec.get("score"), rec.get("max_score"), rec.get("notes", []),
                                                 rec.get("manual_pending", 0))
                     continue
@@ -362,16 +372,15 @@ def _run(cohort, module_id, jobs, n_workers, limits, progress, db_writes, main_g
     counter = iter(range(10**9))
     bar = tqdm(total=total, initial=done, desc=f"grading {module_id}", unit="nb", file=sys.stderr,
                disable=not progress, dynamic_ncols=True)
-    counts = {"graded": 0, "failed": 0, "skipped": sum(o.status == "skipped" for o in outcomes.values())}
-    counts["failed"] = sum(o.status == "failed" for o in outcomes.values())
+    counts = {s.value: sum(o.status is s for o in outcomes.values()) for s in SubmissionStatus}
 
     def finish(outcome: Outcome, sha: str) -> None:
         outcomes[outcome.learner] = outcome
-        rec = {"status": outcome.status, "reason": outcome.reason, "sha256": sha, "source": source_digest,
+        rec = {"status": outcome.status.value, "reason": outcome.reason, "sha256": sha, "source": source_digest,
                "score": outcome.score, "max_score": outcome.max_score, "notes": outcome.notes,
                "manual_pending": outcome.manual_pending, "time": _now()}
         records.put(outcome.learner, rec)
-        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        counts[outcome.status.value] += 1
         bar.set_postfix(counts, refresh=False)
         bar.update(1)
 
@@ -389,7 +398,7 @@ def _run(cohort, module_id, jobs, n_workers, limits, progress, db_writes, main_g
     def result_of(job: dict, res: dict) -> None:
         learner = job["learner"]
         if not res.get("ok"):
-            finish(Outcome(learner, "failed", res.get("reason") or "nbgrader could not grade it",
+            finish(Outcome(learner, FAILED, res.get("reason") or "nbgrader could not grade it",
                            seconds=res.get("seconds")), job["sha256"])
             return
         try:
@@ -397,13 +406,13 @@ def _run(cohort, module_id, jobs, n_workers, limits, progress, db_writes, main_g
                 nbgb.merge_submission(main_gb, f"sqlite:///{job['scratch_db']}", module_id, learner, cohort.course_id)
             total = nbgb.submission_score(main_gb, module_id, learner)
         except Exception as exc:
-            finish(Outcome(learner, "failed", f"{REASONS['save']}: {exc.__class__.__name__}: {exc}"[:300]),
+            finish(Outcome(learner, FAILED, f"{REASONS['save']}: {exc.__class__.__name__}: {exc}"[:300]),
                    job["sha256"])
             return
         finally:
             if job.get("scratch_db"):
                 Path(job["scratch_db"]).unlink(missing_ok=True)
-        finish(Outcome(learner, "graded", "", total.score, total.max_score, res.get("notes", []), total.pending,
+        finish(Outcome(learner, GRADED, "", total.score, total.max_score, res.get("notes", []), total.pending,
                        res.get("seconds")), job["sha256"])
 
     def _handle(w: _Worker, line: str | None) -> None:
@@ -418,7 +427,7 @@ def _run(cohort, module_id, jobs, n_workers, limits, progress, db_writes, main_g
                 else:
                     tail = w.log_tail().strip().splitlines()
                     why = f"{REASONS['crash']} (exit {code}): {tail[-1][:200] if tail else 'no message'}"
-                finish(Outcome(job["learner"], "failed", why), job["sha256"])
+                finish(Outcome(job["learner"], FAILED, why), job["sha256"])
             elif not w.ready:
                 raise UsageError(f"a grading worker could not start (exit {code}): "
                                  f"{(w.log_tail().strip().splitlines() or ['no message'])[-1][:300]}")
@@ -454,7 +463,7 @@ def _run(cohort, module_id, jobs, n_workers, limits, progress, db_writes, main_g
                 if w.job and not w.dead and now > w.deadline:
                     job = w.job
                     w.kill()
-                    finish(Outcome(job["learner"], "failed",
+                    finish(Outcome(job["learner"], FAILED,
                                    f"{REASONS['timeout']}: the whole notebook took longer than "
                                    f"{limits.notebook_timeout} s"), job["sha256"])
     finally:

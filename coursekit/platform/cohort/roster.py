@@ -14,7 +14,7 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from coursekit.platform import paths
+from coursekit.platform import fileio, paths
 from coursekit.errors import UsageError
 
 COLUMNS = ("learner_id", "first_name", "last_name", "email", "department", "profile")
@@ -135,9 +135,7 @@ def write(path: Path, learners: list[Learner]) -> None:
     w.writeheader()
     for learner in learners:
         w.writerow(learner.as_row())
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(buf.getvalue(), encoding="utf-8")
-    tmp.replace(path)
+    fileio.atomic_write_text(path, buf.getvalue())
 
 
 def read_saved(path: Path) -> list[Learner]:

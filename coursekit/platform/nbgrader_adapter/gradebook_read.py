@@ -1,0 +1,471 @@
+"""The fast reader of counted grades: SQL over nbgrader's gradebook tables, for evidence.
+
+A pledge report over a whole civil service reads millions of grades, so the gradebook is read
+with a few SQL queries over nbgrader's tables (``grade``, ``grade_cells``, ``base_cell``,
+``submitted_notebook``, ``submitted_assignment``, ``assignment``, ``notebook``, ``student``), not
+object by object. The SQL states the score rule of :mod:`.gradebook` (manual over automatic,
+extra credit up to full marks, a written answer pending until a trainer marks it);
+``tests/test_evidence.py`` holds the two statements of the rule together.
+
+``tags`` is any object with ``items`` (each with ``manual``) and ``index()`` mapping
+(module, grade_id) to a position in ``items``: :class:`coursekit.platform.evidence.Tags`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import numpy as np
+import pandas as pd
+
+from coursekit.errors import UsageError
+from coursekit.platform import paths
+from coursekit.platform.nbgrader_adapter.gradebook import NOTEBOOK
+
+SELF_PACED = "self-paced"
+COHORT = "cohort"
+SOURCES = (SELF_PACED, COHORT)
+TABLES = ("grade", "grade_cells", "base_cell", "submitted_notebook", "submitted_assignment",
+          "assignment", "notebook", "student")
+
+@dataclass(frozen=True)
+class Gradebook:
+    """Where a gradebook is. ``label`` names it in messages (a URL's password is hidden)."""
+
+    label: str
+    url: str
+    sqlite_path: Path | None
+    source: str
+
+
+def _personal_path() -> Path:
+    return (paths.personal_course_dir() / "gradebook.db").resolve()
+
+
+def locate(spec: str | Path, source: str | None = None) -> Gradebook:
+    """Check that a gradebook (an SQLite file path or an SQLAlchemy URL) can be looked for.
+
+    A missing SQLite file is a UsageError here: it is never created by reading.
+    """
+    text = str(spec)
+    if "://" in text:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(text)
+        except ArgumentError:
+            raise UsageError(f"{text}: is neither a gradebook file nor a database URL such as "
+                             "sqlite:///path/gradebook.db or postgresql://user@host/db")
+        label = url.render_as_string(hide_password=True)
+        path = None
+        if url.get_backend_name() == "sqlite":
+            if not url.database or url.database == ":memory:":
+                raise UsageError(f"{label}: an in-memory database holds no gradebook; give a file")
+            path = Path(url.database).expanduser().resolve()
+        url_text = text
+    else:
+        path = Path(text).expanduser()
+        label = text
+        if path.is_dir() and (path / "gradebook.db").exists():
+            path = path / "gradebook.db"   # a course folder: its gradebook
+        path = path.resolve()
+        url_text = f"sqlite:///file:{quote(str(path))}?mode=ro&uri=true"
+    if path is not None:
+        if not path.exists():
+            raise UsageError(f"{label}: no such gradebook file; give the path of nbgrader's gradebook.db")
+        if path.is_dir():
+            raise UsageError(f"{label}: is a folder with no gradebook.db in it; give the gradebook file")
+    if source is None:
+        source = SELF_PACED if path is not None and path == _personal_path() else COHORT
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {SOURCES}")
+    return Gradebook(label, url_text, path, source)
+
+
+@dataclass
+class Raw:
+    """One gradebook's evidence as arrays: one entry per counted grade of a tagged item."""
+
+    gradebook: Gradebook
+    sub_student: np.ndarray        # per submission: the learner id (object)
+    sub_time: np.ndarray           # per submission: datetime64[ns], NaT when not recorded
+    g_sub: np.ndarray              # per grade: index into the submission arrays
+    g_item: np.ndarray             # per grade: index into Tags.items
+    g_frac: np.ndarray             # per grade: share of the item's points, 0..1
+    students_seen: int = 0         # distinct learners with any submission in the gradebook
+    pending: int = 0               # hand-graded items submitted but not graded yet
+    student_ids: np.ndarray | None = None   # the gradebook's learner ids ...
+    sub_code: np.ndarray | None = None      # ... and each submission's position among them
+
+
+_CELLS_SQL = """
+SELECT {cell_key} AS cell, a.name AS module, bc.name AS item, gc.max_score AS max_score,
+       gc.cell_type AS cell_type
+FROM grade_cells gc
+JOIN base_cell bc ON bc.id = gc.id
+JOIN notebook n ON n.id = bc.notebook_id
+JOIN assignment a ON a.id = n.assignment_id
+WHERE n.name = :notebook
+"""
+
+_SUBS_SQL = """
+SELECT sn.id AS sub, sa.student_id AS student, sa.timestamp AS time
+FROM submitted_notebook sn
+JOIN submitted_assignment sa ON sa.id = sn.assignment_id
+JOIN notebook n ON n.id = sn.notebook_id
+WHERE n.name = :notebook
+"""
+
+# The score that counts: a manual score (a trainer's grade or override) wins; otherwise the
+# autograder's score, but only for autograded items. A hand-graded item without a manual score
+# is pending (NULL): counted as pending, never as evidence.
+_SCORE = """CASE WHEN g.manual_score IS NOT NULL THEN g.manual_score + COALESCE(g.extra_credit, 0)
+            WHEN {auto_test} AND g.auto_score IS NOT NULL THEN g.auto_score + COALESCE(g.extra_credit, 0) END"""
+# Rows read: the counted grades, and the hand-graded items' rows (pending ones give NULL).
+_WANTED = "(g.manual_score IS NOT NULL OR {manual_test} OR ({auto_test} AND g.auto_score IS NOT NULL))"
+
+
+def _parse_times(values) -> np.ndarray:
+    """Submission timestamps (text in SQLite, datetimes elsewhere) as naive UTC datetime64[ns]."""
+    if isinstance(values, np.ndarray) and np.issubdtype(values.dtype, np.datetime64):
+        return values.astype("datetime64[ns]")
+    series = pd.Series(values, dtype=object)
+    try:
+        ts = pd.to_datetime(series, errors="raise", utc=True, format="ISO8601")
+    except (ValueError, TypeError):
+        ts = pd.to_datetime(series, errors="coerce", utc=True, format="mixed")
+    return ts.dt.tz_convert(None).to_numpy(dtype="datetime64[ns]")
+
+
+def _item_map(cells: pd.DataFrame, tags: "Tags") -> pd.DataFrame:
+    """Gradebook cells joined to tagged items: cell key, item index, max score, manual?"""
+    idx = tags.index()
+    pos = [idx.get((m, i), -1) for m, i in zip(cells["module"], cells["item"])]
+    cells = cells.assign(item_index=np.asarray(pos, dtype=np.int64))
+    cells = cells[(cells["item_index"] >= 0) & (cells["max_score"].astype(float) > 0)].copy()
+    manual = np.array([tags.items[i].manual for i in cells["item_index"]], dtype=bool)
+    cells["manual"] = manual | (cells["cell_type"].astype(str) == "markdown").to_numpy()
+    cells["max_score"] = cells["max_score"].astype(float)
+    return cells
+
+
+def _check_tables(names, gb: Gradebook) -> None:
+    missing = [t for t in TABLES if t not in set(names)]
+    if missing:
+        raise UsageError(f"{gb.label}: is not an nbgrader gradebook (no table {missing[0]!r}); "
+                         "give the gradebook.db of an nbgrader course")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return (text.splitlines() or [exc.__class__.__name__])[0][:300]
+
+
+def _lookup(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Positions of ``wanted`` in ``keys`` (unique non-negative integers); -1 where absent."""
+    keys = np.asarray(keys, dtype=np.int64)
+    wanted = np.asarray(wanted, dtype=np.int64)
+    if not len(keys):
+        return np.full(len(wanted), -1, dtype=np.int64)
+    top = int(max(keys.max(), wanted.max(initial=0)))
+    if keys.min() >= 0 and top < 8 * len(keys) + 1_000_000:
+        table = np.full(top + 1, -1, dtype=np.int64)     # database rowids are dense: index directly
+        table[keys] = np.arange(len(keys))
+        return table[np.clip(wanted, 0, top)] if wanted.min(initial=0) < 0 else table[wanted]
+    order = np.argsort(keys, kind="stable")
+    pos = np.clip(np.searchsorted(keys[order], wanted), 0, len(keys) - 1)
+    return np.where(keys[order][pos] == wanted, order[pos], -1)
+
+
+def _cell_tables(cells: pd.DataFrame) -> tuple:
+    """Lookup tables indexed by a cell key: its item (-1: untagged), max score, hand-graded?"""
+    keys = cells["cell"].to_numpy(dtype=np.int64)
+    size = int(keys.max(initial=-1)) + 1
+    item = np.full(size, -1, dtype=np.int32)
+    top = np.ones(size)
+    manual = np.zeros(size, dtype=bool)
+    item[keys] = cells["item_index"].to_numpy(dtype=np.int32)
+    top[keys] = cells["max_score"].to_numpy(dtype=np.float64)
+    manual[keys] = cells["manual"].to_numpy(dtype=bool)
+    return item, top, manual
+
+
+def _shares(tables: tuple, cell: np.ndarray, score: np.ndarray, manual_score: np.ndarray) -> tuple:
+    """(keep, item, share) for grades of cells: the share of the item's points that counts.
+
+    A manual score always counts; an autograder's score only for an autograded item; a
+    hand-graded item without a manual score is pending (NaN). Untagged cells are dropped.
+    """
+    item_of, top_of, manual_of = tables
+    cell = np.where((cell >= 0) & (cell < len(item_of)), cell, 0) if len(item_of) else cell
+    item = item_of[cell] if len(item_of) else np.full(len(cell), -1, dtype=np.int32)
+    manual = manual_of[cell] if len(item_of) else np.zeros(len(cell), dtype=bool)
+    counted = ~np.isnan(score) & (manual_score | ~manual)
+    keep = (item >= 0) & (counted | manual)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(counted, score, np.nan)[keep] / top_of[cell[keep]]
+    np.clip(share, 0.0, 1.0, out=share)
+    return keep, item[keep], share
+
+
+def _finish(gb, sub_key, sub_code, student_ids, sub_time, g_sub_key, g_item, g_share, students) -> Raw:
+    """Map grades to submissions, keep the wanted learners, count the pending answers."""
+    g_sub = _lookup(sub_key, g_sub_key)
+    valid = g_sub >= 0
+    student_ids = np.asarray(student_ids, dtype=object)
+    sub_code = np.asarray(sub_code, dtype=np.int64)
+    seen = int(np.count_nonzero(np.bincount(sub_code, minlength=len(student_ids)))) if len(sub_code) else 0
+    if students is not None and len(g_sub):
+        known = pd.Index(students).get_indexer(pd.Index(student_ids, dtype=object)) >= 0
+        valid &= known[sub_code][np.maximum(g_sub, 0)]
+    pending = np.isnan(g_share)
+    n_pending = int(np.count_nonzero(valid & pending))
+    valid &= ~pending
+    raw = Raw(gb, student_ids[sub_code], _parse_times(sub_time), g_sub[valid], g_item[valid],
+              g_share[valid], students_seen=seen, pending=n_pending)
+    raw.student_ids, raw.sub_code = student_ids, sub_code
+    return raw
+
+
+# --- SQLite: the fast path ------------------------------------------------------------------------
+#
+# Handing millions of rows to Python one tuple at a time costs more than the query itself. So
+# SQLite packs each grade into one integer and returns them all as one comma-separated text that
+# numpy parses in C. The integer holds the submitted notebook's rowid, the cell's rowid, whether
+# the score is a manual one, and the score in thousandths of a point plus 1 (0: no score yet).
+# The grade table is read in slices by a few threads: sqlite3 releases the GIL while a query
+# runs, so they use the cores while the caller does other work (such as checking the roster).
+
+_CELL_BITS = 16             # up to 65,535 cells (base_cell rows) in a gradebook
+_SCORE_BITS = 20            # 19 bits of score code and 1 bit "manual"
+_CELL_MASK = (1 << _CELL_BITS) - 1
+_MASK = (1 << _SCORE_BITS) - 1
+_CODE_MASK = (1 << 19) - 1
+_SUB_LIMIT = 1 << (62 - _CELL_BITS - _SCORE_BITS)   # submitted notebooks: over 67 million
+_SQLITE_STEP = 2_000_000    # grade rows per query: keeps each packed text far below SQLite's limit
+_SCORE_CODE = f"""CASE WHEN g.manual_score IS NOT NULL
+       THEN {1 << 19} | min({_CODE_MASK}, max(0, CAST(round((g.manual_score + COALESCE(g.extra_credit, 0)) * 1000) AS INTEGER)) + 1)
+     WHEN g.auto_score IS NOT NULL
+       THEN min({_CODE_MASK}, max(0, CAST(round((g.auto_score + COALESCE(g.extra_credit, 0)) * 1000) AS INTEGER)) + 1)
+     ELSE 0 END"""
+_SUBS_PACKED = """
+SELECT group_concat(sn.rowid || ',' || st.rowid || ',' ||
+       COALESCE(CAST(round((julianday(sa.timestamp) - 2440587.5) * 86400000) AS INTEGER), -1))
+FROM submitted_notebook sn
+JOIN submitted_assignment sa ON sa.id = sn.assignment_id
+JOIN student st ON st.id = sa.student_id
+WHERE sn.notebook_id IN (SELECT id FROM notebook WHERE name = ?)
+"""
+
+
+def _sqlite_connect(path: Path) -> sqlite3.Connection:
+    con = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, check_same_thread=False)
+    con.execute("PRAGMA query_only = ON")
+    return con
+
+
+def _workers() -> int:
+    env = os.environ.get("COURSEKIT_READ_WORKERS")
+    if env:
+        return max(1, int(env))
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _parse_ints(text: str | None, width: int) -> np.ndarray:
+    if not text:
+        return np.empty((0, width), dtype=np.int64)
+    return np.fromstring(text, dtype=np.int64, sep=",").reshape(-1, width)
+
+
+class PendingRead:
+    """A gradebook being read; ``result()`` waits for it. ``cancel()`` stops the queries."""
+
+    def __init__(self, gb: Gradebook, tags: "Tags"):
+        self.gb, self.tags = gb, tags
+        self._cons: list = []
+        self._futures: list = []
+        self._pool = None
+        self._cancelled = False
+        if gb.sqlite_path is not None:
+            self._start_sqlite()
+
+    # the SQLite queries, each on its own connection in a worker thread
+    def _connect(self) -> sqlite3.Connection:
+        con = _sqlite_connect(self.gb.sqlite_path)
+        self._cons.append(con)
+        if self._cancelled:
+            con.interrupt()
+        return con
+
+    def _grades(self, lo: int, hi: int) -> str | None:
+        """The packed text of the grades in rows ``lo <= rowid < hi`` (runs in a worker thread)."""
+        con = self._connect()
+        try:
+            packed = f"(sn.rowid << {_CELL_BITS + _SCORE_BITS}) | (bc.rowid << {_SCORE_BITS}) | ({_SCORE_CODE})"
+            sql = (f"SELECT group_concat({packed}) "
+                   "FROM grade g JOIN submitted_notebook sn ON sn.id = g.notebook_id "
+                   "JOIN base_cell bc ON bc.id = g.cell_id WHERE g.rowid >= ? AND g.rowid < ?")
+            text = con.execute(sql, (lo, hi)).fetchone()[0]
+        finally:
+            con.close()
+        return text
+
+    def _decode(self, text) -> tuple:
+        """(submitted notebook rowid, item, share or NaN when pending) from a packed text.
+
+        Done by the caller, not the worker threads: numpy here would compete with them for the GIL.
+        """
+        values = _parse_ints(text, 1)[:, 0]
+        del text
+        code = values & _MASK
+        score = np.where(code == 0, np.nan, ((code & _CODE_MASK) - 1) / 1000.0)
+        keep, item, share = _shares(self._tables, (values >> _SCORE_BITS) & _CELL_MASK, score, (code >> 19) == 1)
+        return values[keep] >> (_CELL_BITS + _SCORE_BITS), item, share
+
+    def _subs(self) -> tuple:
+        con = self._connect()
+        try:
+            subs = _parse_ints(con.execute(_SUBS_PACKED, (NOTEBOOK,)).fetchone()[0], 3)
+            return subs, con.execute("SELECT rowid, id FROM student").fetchall()
+        finally:
+            con.close()
+
+    def _start_sqlite(self) -> None:
+        gb = self.gb
+        try:
+            con = _sqlite_connect(gb.sqlite_path)
+        except sqlite3.Error as exc:
+            raise UsageError(f"{gb.label}: cannot open the gradebook ({exc})")
+        try:
+            names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            _check_tables(names, gb)
+            cells = con.execute(_CELLS_SQL.replace(":notebook", "?").format(cell_key="bc.rowid"), (NOTEBOOK,)).fetchall()
+            self.cells = _item_map(pd.DataFrame(cells, columns=["cell", "module", "item", "max_score", "cell_type"]),
+                                   self.tags)
+            # (MIN and MAX in one query would scan the table; apart, each is one lookup)
+            lo = con.execute("SELECT MIN(rowid) FROM grade").fetchone()[0]
+            hi = con.execute("SELECT MAX(rowid) FROM grade").fetchone()[0]
+            max_sn = con.execute("SELECT MAX(rowid) FROM submitted_notebook").fetchone()[0] or 0
+            max_bc = con.execute("SELECT MAX(rowid) FROM base_cell").fetchone()[0] or 0
+        except sqlite3.Error as exc:
+            raise UsageError(f"{gb.label}: cannot read the gradebook ({exc}); is it an nbgrader SQLite gradebook?")
+        finally:
+            con.close()
+        if max_sn >= _SUB_LIMIT or max_bc > _CELL_MASK:
+            self.cells = None            # keys too large to pack: read it the general way
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        cells = self.cells
+        self._tables = _cell_tables(cells)
+        jobs = []
+        if len(cells) and lo is not None:
+            n = _workers() if hi - lo > 400_000 else 1
+            n = max(n, n * math.ceil((hi - lo + 1) / (n * _SQLITE_STEP)))
+            bounds = np.linspace(lo, hi + 1, n + 1).astype(np.int64)
+            jobs = [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
+        self._pool = ThreadPoolExecutor(max(1, min(len(jobs) + 1, _workers() + 1)), thread_name_prefix="gradebook")
+        self._subs_future = self._pool.submit(self._subs)
+        self._futures = [self._pool.submit(self._grades, *job) for job in jobs]
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        for con in list(self._cons):
+            try:
+                con.interrupt()
+            except sqlite3.ProgrammingError:
+                pass
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def result(self, students=None) -> Raw:
+        if self.gb.sqlite_path is None or self.cells is None:
+            return _read_sqlalchemy(self.gb, self.tags, students)
+        try:
+            parts = [self._decode(f.result()) for f in self._futures]   # numpy work here, in order
+            subs, students_rows = self._subs_future.result()
+        except sqlite3.Error as exc:
+            raise UsageError(f"{self.gb.label}: cannot read the gradebook ({exc})")
+        finally:
+            self._pool.shutdown(wait=False)
+        st_rowid = np.array([r[0] for r in students_rows], dtype=np.int64)
+        st_id = np.array([r[1] for r in students_rows], dtype=object)
+        pos = _lookup(st_rowid, subs[:, 1])
+        ok = pos >= 0
+        ms = subs[ok, 2]
+        times = np.where(ms < 0, np.datetime64("NaT"), ms.astype("datetime64[ms]")).astype("datetime64[ns]")
+        cat = lambda i, dt: np.concatenate([p[i] for p in parts]) if parts else np.empty(0, dt)  # noqa: E731
+        return _finish(self.gb, subs[ok, 0], pos[ok], st_id, times, cat(0, np.int64), cat(1, np.int32),
+                       cat(2, np.float64), students)
+
+
+def _read_sqlalchemy(gb: Gradebook, tags: "Tags", students) -> Raw:
+    """Any database SQLAlchemy can reach (PostgreSQL included): portable SQL, rows to pandas."""
+    from sqlalchemy import bindparam, create_engine, inspect, text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        engine = create_engine(gb.url)
+    except (SQLAlchemyError, ImportError) as exc:
+        raise UsageError(f"{gb.label}: cannot open the gradebook ({_first_line(exc)})")
+    try:
+        with engine.connect() as conn:
+            _check_tables(inspect(conn).get_table_names(), gb)
+            cells = pd.DataFrame(conn.execute(text(_CELLS_SQL.format(cell_key="bc.id")), {"notebook": NOTEBOOK}).fetchall(),
+                                 columns=["cell", "module", "item", "max_score", "cell_type"])
+            cells = _item_map(cells, tags)
+            subs = conn.execute(text(_SUBS_SQL), {"notebook": NOTEBOOK}).fetchall()
+            g_sub, g_cell, g_score, manual_flags = [], [], np.empty(0), np.empty(0, dtype=bool)
+            if len(cells):
+                auto_test = "g.cell_id IN :auto"
+                wanted = _WANTED.format(auto_test=auto_test, manual_test="g.cell_id IN :manual")
+                sql = (f"SELECT g.notebook_id, g.cell_id, {_SCORE.format(auto_test=auto_test)}, "
+                       "g.manual_score IS NOT NULL FROM grade g "
+                       f"WHERE g.cell_id IN :cells AND {wanted}")
+                stmt = text(sql).bindparams(*(bindparam(k, expanding=True) for k in ("auto", "manual", "cells")))
+                none = ["\x00none"]  # an IN list may not be empty
+                rows = conn.execute(stmt, {"auto": [str(c) for c in cells.loc[~cells["manual"], "cell"]] or none,
+                                           "manual": [str(c) for c in cells.loc[cells["manual"], "cell"]] or none,
+                                           "cells": [str(c) for c in cells["cell"]]}).fetchall()
+                g_sub = [r[0] for r in rows]
+                g_cell = [r[1] for r in rows]
+                g_score = np.array([np.nan if r[2] is None else r[2] for r in rows], dtype=np.float64)
+                manual_flags = np.array([bool(r[3]) for r in rows], dtype=bool)
+    except UsageError:
+        raise
+    except (SQLAlchemyError, ImportError, OSError) as exc:
+        raise UsageError(f"{gb.label}: cannot read the gradebook ({_first_line(exc)})")
+    finally:
+        engine.dispose()
+    # text keys -> integer codes, as the SQLite path has them
+    sub_index = pd.Index([str(x[0]) for x in subs])
+    cell_index = pd.Index(cells["cell"].astype(str))
+    cells = cells.assign(cell=np.arange(len(cells), dtype=np.int64))
+    gs = sub_index.get_indexer(pd.Index([str(x) for x in g_sub], dtype=object)) if len(g_sub) else np.empty(0, np.int64)
+    gc = cell_index.get_indexer(pd.Index([str(c) for c in g_cell], dtype=object)) if len(g_cell) else np.empty(0, np.int64)
+    keep, item, share = _shares(_cell_tables(cells), gc, np.asarray(g_score, dtype=np.float64), manual_flags)
+    codes, student_ids = pd.factorize(np.array([x[1] for x in subs], dtype=object))
+    return _finish(gb, np.arange(len(subs), dtype=np.int64), codes, student_ids, [x[2] for x in subs],
+                   gs[keep], item, share, students)
+
+
+def start_read(gradebook: str | Path | Gradebook, tags: "Tags", *, source: str | None = None) -> PendingRead:
+    """Start reading a gradebook (SQLite: in background threads); ``.result()`` returns :class:`Raw`."""
+    gb = gradebook if isinstance(gradebook, Gradebook) else locate(gradebook, source)
+    return PendingRead(gb, tags)
+
+
+def read_gradebook(gradebook: str | Path | Gradebook, tags: "Tags", *, source: str | None = None,
+                   students=None) -> Raw:
+    """Read the counted grades of tagged items from one gradebook, as arrays.
+
+    ``students``: keep only these learner ids (e.g. a roster's). Raises UsageError when the
+    gradebook is missing, unreadable, unreachable or not an nbgrader gradebook.
+    """
+    return start_read(gradebook, tags, source=source).result(students)
