@@ -19,7 +19,7 @@ import yaml
 import evidence_course as ec
 from coursekit import cli
 from coursekit.platform import evidence
-from coursekit.platform.reports import pledge
+from coursekit.platform.reports import pledge, pledge_page
 
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
 
@@ -176,7 +176,7 @@ def test_no_learner_is_identified_anywhere(setup, capsys):
 
 
 def test_trajectory_from_the_evidence_timestamps(setup):
-    rep = pledge.report(setup["pledge"], setup["roster"], [setup["a"], setup["b"]], setup["out"], now=NOW)
+    rep = pledge.compute(setup["pledge"], setup["roster"], [setup["a"], setup["b"]], now=NOW)
     tr = rep.targets[0]
     grid = pd.to_datetime(tr.result.grid)
     assert grid[0] <= pd.Timestamp("2025-01-10") and grid[-1] == pd.Timestamp(NOW)
@@ -187,6 +187,33 @@ def test_trajectory_from_the_evidence_timestamps(setup):
     assert tr.result.series[march - 1] == pytest.approx(10 / 17)
     assert tr.status in ("on track", "not on track") and tr.current == pytest.approx(11 / 17)
     assert rep.as_of == NOW.date()
+
+
+def test_build_computes_and_writes_nothing_until_asked(setup, monkeypatch):
+    monkeypatch.chdir(setup["tmp"])
+    before = sorted(p.name for p in setup["tmp"].iterdir())
+    gbs = [evidence.locate(setup["a"]), evidence.locate(setup["b"])]
+    rep = pledge.build(pledge.load_pledge(setup["pledge"]), pledge.load_roster(setup["roster"]), gbs, now=NOW)
+    assert rep.targets[0].current == pytest.approx(11 / 17)
+    assert sorted(p.name for p in setup["tmp"].iterdir()) == before
+    assert rep.page is None and "report in" not in str(rep)
+    page = pledge_page.write(rep, setup["out"])
+    assert page == setup["out"] / "report.html" and page.exists() and (setup["out"] / "progress.csv").exists()
+    assert str(rep).startswith("Ministry of Social Affairs: 'Caseworkers oversee AI outputs' 64.7% of 70%")
+    assert str(rep).endswith(f"; report in {page}")
+
+
+def test_names_from_files_are_escaped_in_the_page(setup):
+    rows = [r[:4] + ("<script>alert('x')</script> & Co",) + r[5:] if r[4] == "Benefits" else r for r in setup["rows"]]
+    write_roster(setup["roster"], rows)
+    p = dict(PLEDGE, ministry="Ministry <b>of</b> Affairs",
+             targets=[dict(PLEDGE["targets"][0], name="<img src=x onerror=alert(1)>")])
+    setup["pledge"].write_text(yaml.safe_dump(p))
+    assert run(setup) == 0
+    html = (setup["out"] / "report.html").read_text()
+    assert "<script" not in html and "<b>of" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; Co" in html       # shown as text
+    assert "Ministry &lt;b&gt;of&lt;/b&gt; Affairs" in html and "&lt;img src=x onerror=alert(1)&gt;" in html
 
 
 def test_outputs_replace_an_old_report_and_leave_no_temp_files(setup):

@@ -100,6 +100,19 @@ def test_text_output(home, capsys):
     assert "Next modules in the course:" in out and "m12_gamma" in out and (home / "progress.png").exists()
 
 
+def test_progress_prints_as_text_and_shows_as_a_table(home, capsys):
+    personal_gradebook(CHECKED)
+    assert cli.main(["progress", "--profile", "caseworker"]) == 0
+    printed = capsys.readouterr().out
+    prog = progress.compute("caseworker")
+    progress.save_chart(prog)
+    assert printed == str(prog) + "\n"
+    html = prog._repr_html_()
+    assert "<table class='ck-progress'>" in html and "<th>Required</th>" in html
+    assert "<td>Protecting personal data</td><td>None yet</td><td>Working</td><td><strong>gap</strong></td>" in html
+    assert "<strong>m12_gamma</strong>: Module m12_gamma (for protecting personal data" in html
+
+
 def test_next_modules_put_untaken_modules_first(home):
     personal_gradebook([(SELF, "m10_alpha", {"q1": 2, "q2": 0, "q3": 0, "q4": 0}, ec.at(1))])
     prog = progress.compute("caseworker")

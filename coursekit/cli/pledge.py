@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 
 def register(sub) -> None:
     p = sub.add_parser("pledge", help="progress against a ministry's competency pledge (ministries)",
@@ -26,8 +24,10 @@ def register(sub) -> None:
 
 
 def run_report(args) -> int:
-    from coursekit.platform.reports import pledge
+    from coursekit.platform.reports import pledge, pledge_page
 
-    rep = pledge.report(args.pledge, args.roster, args.gradebook, args.out, min_group=args.min_group)
-    print(rep.summary(Path(args.out)))
+    out = pledge_page.check_folder(args.out)          # before the work, not after it
+    rep = pledge.compute(args.pledge, args.roster, args.gradebook, min_group=args.min_group)
+    pledge_page.write(rep, out)
+    print(rep)
     return 0

@@ -18,6 +18,9 @@ A pledge (YAML) says who must reach what by when::
 target's level in every competency the target names. The share is of everyone on the roster in
 the target's profiles, whether or not they have started.
 
+``build`` computes the report and writes nothing; ``coursekit.platform.reports.pledge_page`` turns a
+report into its page and CSV and writes them.
+
 The report never names a learner: it shows groups only, and a group of fewer than
 ``min_group`` people (5 by default, never below 3) is hidden, together with as many other groups
 as it takes so that a hidden group cannot be worked out by subtracting from a total.
@@ -25,13 +28,8 @@ as it takes so that a hidden group cannot be worked out by subtracting from a to
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import math
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -51,7 +49,7 @@ ROSTER_REQUIRED = ("learner_id", "department", "profile")
 MAX_POINTS = 60          # points on the trajectory
 
 
-def _phase(name: str, _clock=[None]) -> None:
+def phase(name: str, _clock=[None]) -> None:
     """With COURSEKIT_TIMING set, print how long each step of the report took (stderr)."""
     if not os.environ.get("COURSEKIT_TIMING"):
         return
@@ -611,17 +609,17 @@ class Report:
     roster_size: int
     gradebooks: int
     min_group: int
-    html: str = ""
-    csv: str = ""
+    page: Path | None = None          # report.html, once written (``pledge_page.write``)
 
-    def summary(self, out: Path) -> str:
+    def __str__(self) -> str:
+        """One line: each target's share against its pledge and status (and where the page is)."""
         parts = []
         for tr in self.targets:
             t = tr.result.target
             cur = "hidden (small group)" if tr.current is None else f"{tr.current:.1%}"
             parts.append(f"'{t.name}' {cur} of {t.share:.0%} ({tr.status})")
-        return (f"{self.pledge.ministry}: {'; '.join(parts)}; target date {self.pledge.target_date}; "
-                f"report in {out / 'report.html'}")
+        text = f"{self.pledge.ministry}: {'; '.join(parts)}; target date {self.pledge.target_date}"
+        return text + (f"; report in {self.page}" if self.page is not None else "")
 
 
 def _status(current, target_share, projected, target_date, as_of) -> str:
@@ -690,7 +688,7 @@ def build(pledge: Pledge, roster: pd.DataFrame, gradebooks: list, min_group: int
     as_of = np.datetime64(now.replace(tzinfo=None), "ns")
     tags = tags or evidence.course_tags().for_competencies(pledge.competencies)
     merged = merge_evidence(roster, gradebooks, tags, as_of, started)
-    _phase("read and merge gradebooks")
+    phase("read and merge gradebooks")
     latest = merged.time.max() if merged.has_evidence else None
     if latest is not None and np.datetime64(int(latest), "ns") > as_of:
         as_of = np.datetime64(int(latest), "ns")
@@ -719,49 +717,21 @@ def build(pledge: Pledge, roster: pd.DataFrame, gradebooks: list, min_group: int
         status = _status(current, t.share, projected, pledge.target_date, as_of_date)
         reports.append(TargetReport(res, rows, current, pace, projected, status))
     rep = Report(pledge, as_of_date, reports, merged, len(roster), len(gradebooks), min_group)
-    _phase("attainment, trajectory, groups")
-    from coursekit.platform.reports import pledge_render
-
-    pledge_render.render(rep)
-    _phase("figures and HTML")
+    phase("attainment, trajectory, groups")
     return rep
 
 
-def write(rep: Report, out: Path) -> None:
-    """Write report.html and progress.csv into ``out`` without ever leaving a half-written report."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"{out}: exists and is not a folder; give a folder for the report")
-    parent = out.parent if out.parent != Path("") else Path(".")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
-    except OSError as exc:
-        raise UsageError(f"{out}: cannot write the report there ({exc.strerror})")
-    try:
-        (tmp / "report.html").write_text(rep.html, encoding="utf-8")
-        (tmp / "progress.csv").write_text(rep.csv, encoding="utf-8")
-        if not out.exists():
-            os.replace(tmp, out)
-            tmp = None
-        else:
-            for name in ("progress.csv", "report.html"):
-                os.replace(tmp / name, out / name)
-    except OSError as exc:
-        raise UsageError(f"{out}: cannot write the report there ({exc.strerror})")
-    finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
+def compute(pledge_path, roster_path, gradebooks: list, min_group: int = MIN_GROUP,
+            now: datetime | None = None) -> Report:
+    """Check every input, then compute the report (nothing is written). Returns the report.
 
-
-def report(pledge_path, roster_path, gradebooks: list, out: str | Path, min_group: int = MIN_GROUP,
-           now: datetime | None = None) -> Report:
-    """Check every input, compute the report, then write it into ``out``. Returns the report."""
+    ``gradebooks``: gradebook paths or database URLs. ``pledge_page.write`` writes the result.
+    """
     if min_group < MIN_GROUP_FLOOR:
         raise UsageError(f"--min-group {min_group} is too small; it must be at least {MIN_GROUP_FLOOR}")
     if not gradebooks:
         raise UsageError("give at least one --gradebook (an nbgrader gradebook file or database URL)")
-    _phase("start")
+    phase("start")
     pledge = load_pledge(pledge_path)
     seen, gbs = set(), []
     for g in gradebooks:
@@ -769,36 +739,16 @@ def report(pledge_path, roster_path, gradebooks: list, out: str | Path, min_grou
         if gb.url not in seen:
             seen.add(gb.url)
             gbs.append(gb)
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"{out}: exists and is not a folder; give a folder for the report")
     tags = evidence.course_tags().for_competencies(pledge.competencies)
     # The first gradebook is read in background threads while the roster is checked.
     first = evidence.start_read(gbs[0], tags)
     try:
         roster = load_roster(roster_path)
-        _phase("pledge, tags, roster")
-        import matplotlib.figure  # noqa: F401  (loaded while the gradebook is read)
-        _phase("matplotlib import")
+        phase("pledge, tags, roster")
+        import matplotlib.figure  # noqa: F401  (the page's figures need it: loaded while the gradebook is read)
+        phase("matplotlib import")
 
-        rep = build(pledge, roster, gbs, min_group, now, tags=tags, started={gbs[0].url: first})
+        return build(pledge, roster, gbs, min_group, now, tags=tags, started={gbs[0].url: first})
     except BaseException:
         first.cancel()
         raise
-    write(rep, out)
-    _phase("write")
-    return rep
-
-
-def png(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    return buf.getvalue()
-
-
-def data_uri(data: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-
-
-def esc(text) -> str:
-    return html.escape(str(text), quote=True)

@@ -8,6 +8,9 @@ In a notebook::
 
     from coursekit.platform.reports import progress
     progress.show("caseworker")      # table, chart and next modules, shown in the notebook
+
+A :class:`Progress` prints as the text ``coursekit progress`` shows and, as a notebook's last
+expression, displays as a table (templates ``progress*.html.j2``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from coursekit.platform import competencies
 from coursekit.platform import evidence
 from coursekit.platform import paths
 from coursekit.platform import syllabus
+from coursekit.platform.rendering import render
 
 NO_EVIDENCE = ("No graded work yet, so there is no progress to show. Try an exercise, save it, then check it:\n"
                "    coursekit check exercises/{module}/exercise.ipynb\n"
@@ -64,7 +68,8 @@ class Progress:
                 "gaps": self.gaps, "modules_taken": self.modules_taken, "next_modules": self.next_modules,
                 "chart": str(self.chart) if self.chart else None, "notes": self.notes}
 
-    def text(self) -> str:
+    def __str__(self) -> str:
+        """The table, the gaps and the next modules as plain text (what ``coursekit progress`` prints)."""
         fw = competencies.framework()
         lines = ["Your competency profile, from the exercises you have checked "
                  f"({len(self.modules_taken)} module{'s' if len(self.modules_taken) != 1 else ''}: "
@@ -98,6 +103,31 @@ class Progress:
         if self.chart:
             lines.append(f"Chart: {self.chart}")
         return "\n".join(lines)
+
+    def _table_context(self) -> dict:
+        fw = competencies.framework()
+        return {"with_profile": self.profile is not None,
+                "rows": [{"name": r.name, "level": fw.level_name(r.attained),
+                          "required": fw.level_name(r.required) if r.required else "-", "status": r.status}
+                         for r in self.rows]}
+
+    def _next_context(self) -> dict:
+        fw = competencies.framework()
+        return {"modules": [{"id": m["id"], "title": m["title"],
+                             "closes": ", ".join(competencies.in_sentence(fw.get(c).name) for c in m["closes"])}
+                            for m in self.next_modules]}
+
+    def table_html(self) -> str:
+        """The competency table (``progress_table.html.j2``)."""
+        return render("progress_table.html.j2", **self._table_context())
+
+    def next_html(self) -> str:
+        """The next modules to take (``progress_next.html.j2``)."""
+        return render("progress_next.html.j2", **self._next_context())
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the table, the next modules and any notes (``progress.html.j2``)."""
+        return render("progress.html.j2", **self._table_context(), **self._next_context(), notes=self.notes)
 
 
 def _first_module() -> str:
@@ -234,8 +264,6 @@ def show(profile: str | None = None) -> Progress | None:
 
     Returns the :class:`Progress` (None when there is no graded work yet).
     """
-    import html
-
     from IPython.display import HTML, Image, display
 
     prog = compute(profile)
@@ -243,22 +271,8 @@ def show(profile: str | None = None) -> Progress | None:
         print(no_evidence_message())
         return None
     path = save_chart(prog)
-    fw = competencies.framework()
-    head = "<tr><th>Competency</th><th>Your level</th>" + ("<th>Required</th><th></th>" if prog.profile else "") + "</tr>"
-    body = []
-    for r in prog.rows:
-        cells = f"<td>{html.escape(r.name)}</td><td>{html.escape(fw.level_name(r.attained))}</td>"
-        if prog.profile:
-            mark = {"met": "met", "below": "<strong>gap</strong>", "not required": ""}[r.status]
-            cells += f"<td>{html.escape(fw.level_name(r.required)) if r.required else '-'}</td><td>{mark}</td>"
-        body.append(f"<tr>{cells}</tr>")
-    style = "<style>.ck-progress td, .ck-progress th {text-align: left;}</style>"
-    display(HTML(f"{style}<table class='ck-progress'><thead>{head}</thead><tbody>{''.join(body)}</tbody></table>"))
+    display(HTML(prog.table_html()))
     display(Image(data=path.read_bytes(), format="png"))
     if prog.next_modules:
-        items = "".join(f"<li><strong>{html.escape(m['id'])}</strong>: {html.escape(m['title'])}"
-                        + (f" (for {html.escape(', '.join(competencies.in_sentence(fw.get(c).name) for c in m['closes']))})"
-                           if m["closes"] else "")
-                        + "</li>" for m in prog.next_modules)
-        display(HTML(f"<p>Next modules to take:</p><ul>{items}</ul>"))
+        display(HTML(prog.next_html()))
     return prog

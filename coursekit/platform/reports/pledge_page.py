@@ -1,4 +1,9 @@
-"""The pledge report's figures, HTML page and CSV (see ``coursekit.platform.reports.pledge``).
+"""The pledge report's figures, HTML page and CSV, and writing them (``write``).
+
+``coursekit.platform.reports.pledge`` computes a :class:`~coursekit.platform.reports.pledge.Report`;
+this module only presents it: it reads the report and never changes a number. The page comes
+from the templates ``pledge_page.html.j2``, ``pledge_table.html.j2`` and ``pledge_matrix.html.j2``
+(autoescaped, so a department or target name from a file is shown as text, never as markup).
 
 The page is self-contained (figures embedded as base64 PNG, no scripts, no external files) and
 written for an official who is not a data specialist: each figure has a title, labelled axes and
@@ -8,16 +13,24 @@ by colour alone (line styles, markers, hatching and value labels carry the meani
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import math
+import os
+import shutil
+import tempfile
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from coursekit.errors import UsageError
 from coursekit.platform import competencies
 from coursekit.platform import evidence
+from coursekit.platform.rendering import render
+from coursekit.platform.reports.pledge import Report, TargetReport, phase
 from coursekit.plotting import HATCHES, PALETTE, finish
 
 STATUS_TEXT = {
@@ -162,102 +175,75 @@ def key_sentence(tr, pledge) -> str:
     return text + f" Status: {STATUS_TEXT[tr.status]}."
 
 
-def _table(rows, first: str, min_group: int) -> str:
+def _table(rows, first: str) -> dict:
+    """A table of groups for ``pledge_table.html.j2``: numbers formatted, names as they are."""
     prof = competencies.profiles()
-    body = []
+    out = []
     for r in rows:
         name = getattr(r, first)
         if first == "profile":
             name = prof[name].name if name in prof else name
         if r.suppressed:
-            cells = (f"<td colspan='3' class='hidden'>hidden: a group under {min_group}, "
-                     "or needed to protect one</td>")
+            out.append({"name": name, "hidden": True, "staff": "", "reached": "", "share": ""})
         else:
-            cells = f"<td class='num'>{r.staff:,}</td><td class='num'>{r.reached:,}</td><td class='num'>{_pct(r.share)}</td>"
-        body.append(f"<tr><th scope='row'>{_esc(name)}</th>{cells}</tr>")
-    head = (f"<tr><th scope='col'>{first.capitalize()}</th><th scope='col'>Staff</th>"
-            "<th scope='col'>Reached</th><th scope='col'>Share</th></tr>")
-    return f"<table><thead>{head}</thead><tbody>{''.join(body)}</tbody></table>"
+            out.append({"name": name, "hidden": False, "staff": f"{r.staff:,}", "reached": f"{r.reached:,}",
+                        "share": _pct(r.share)})
+    return {"heading": first.capitalize(), "rows": out}
 
 
-def _matrix(tr, min_group: int) -> str:
+def _matrix(tr: TargetReport) -> dict:
+    """The department x job profile table for ``pledge_matrix.html.j2`` (no rows: no table)."""
     rows = [r for r in tr.rows if r.group == "department_profile"]
-    if not rows:
-        return ""
     prof = competencies.profiles()
     profs = list(tr.result.target.profiles)
     depts = list(dict.fromkeys(r.department for r in rows))
     cell = {(r.department, r.profile): r for r in rows}
-    head = "".join(f"<th scope='col'>{_esc(prof[p].name)}</th>" for p in profs)
-    body = []
+    out = []
     for d in depts:
-        tds = []
+        cells = []
         for p in profs:
             r = cell.get((d, p))
             if r is None:
-                tds.append("<td class='num'>–</td>")
+                cells.append({"state": "none"})
             elif r.suppressed:
-                tds.append("<td class='hidden'>hidden</td>")
+                cells.append({"state": "hidden"})
             else:
-                tds.append(f"<td class='num'>{_pct(r.share)}<br><small>{r.reached:,} of {r.staff:,}</small></td>")
-        body.append(f"<tr><th scope='row'>{_esc(d)}</th>{''.join(tds)}</tr>")
-    return (f"<table class='matrix'><caption>Share at the target level by department and job profile "
-            f"(“hidden”: fewer than {min_group} staff, or hidden so that a small group cannot be worked out; "
-            f"“–”: nobody in that group)</caption><thead><tr><th scope='col'>Department</th>{head}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table>")
+                cells.append({"state": "shown", "share": _pct(r.share), "reached": f"{r.reached:,}",
+                              "staff": f"{r.staff:,}"})
+        out.append({"department": d, "cells": cells})
+    return {"profiles": [prof[p].name for p in profs], "rows": out}
 
 
-def _esc(x) -> str:
-    from coursekit.platform.reports.pledge import esc
+def page_context(rep: Report, figures: dict) -> dict:
+    """What ``pledge_page.html.j2`` shows: every text and number, ready to print.
 
-    return esc(x)
-
-
-CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:#1b1b1b;margin:0;background:#fafafa}
-main{max-width:62rem;margin:0 auto;padding:1.5rem 2rem 3rem;background:#fff}
-h1{font-size:1.8rem;margin-bottom:.2rem} h2{margin-top:2.2rem;border-bottom:2px solid #0072B2;padding-bottom:.2rem}
-.lead{font-size:1.15rem;color:#333} .meta{color:#555}
-.keynums{display:flex;flex-wrap:wrap;gap:1rem;margin:1rem 0}
-.card{border:1px solid #ccc;border-left:6px solid #0072B2;padding:.8rem 1rem;flex:1 1 18rem;background:#f5f9fc}
-.card .big{font-size:2.2rem;font-weight:700} .status{font-weight:600}
-figure{margin:1.2rem 0} figure img{max-width:100%;height:auto;border:1px solid #ddd}
-figcaption{color:#444;font-size:.95rem}
-table{border-collapse:collapse;margin:1rem 0;font-size:.95rem} caption{text-align:left;color:#444;padding-bottom:.4rem}
-th,td{border:1px solid #ccc;padding:.35rem .6rem;text-align:left;vertical-align:top} td.num{text-align:right}
-td.hidden{color:#666;font-style:italic} thead th{background:#eef3f8}
-.note{background:#fff8e6;border:1px solid #e6c200;padding:.6rem 1rem}
-"""
-
-
-def html_page(rep, figures: dict) -> str:
+    ``figures``: target number -> [(data URI, alt text, caption)].
+    """
     p = rep.pledge
     m = rep.merged
-    e = _esc
-    cards, sections = [], []
+    targets = []
     for k, tr in enumerate(rep.targets, start=1):
         t = tr.result.target
-        big = "hidden" if tr.current is None else _pct(tr.current, 1)
-        cards.append(f"<div class='card'><div>{e(t.name)}</div><div class='big'>{big}</div>"
-                     f"<div>pledge: {_pct(t.share)} by {_date(p.target_date)}</div>"
-                     f"<div class='status'>{e(tr.status.capitalize())}</div></div>")
-        parts = [f"<h2>Target {k}: {e(t.name)}</h2>", f"<p>{e(key_sentence(tr, p))}</p>"]
+        uncovered = ""
         if tr.result.uncovered:
             fw = competencies.framework()
-            names = _and([competencies.in_sentence(fw.get(c).name) for c in tr.result.uncovered])
-            parts.append(f"<p class='note'>No graded exercise in the course evidences {e(names)} yet, so nobody can "
-                         "reach this target until one does; those competencies count as not reached.</p>")
-        for key, alt, cap in figures.get(k, []):
-            parts.append(f"<figure><img src='{key}' alt='{e(alt)}'><figcaption>{e(cap)}</figcaption></figure>")
-        if tr.current is not None:
-            dept = [r for r in tr.rows if r.group == "department"]
-            parts.append("<h3>By department</h3>" + _table(dept, "department", rep.min_group))
-            prof = [r for r in tr.rows if r.group == "profile"]
-            if prof:
-                parts.append("<h3>By job profile</h3>" + _table(prof, "profile", rep.min_group))
-            if len(t.profiles) > 1:
-                parts.append("<h3>By department and job profile</h3>" + _matrix(tr, rep.min_group))
-        sections.append("<section>" + "".join(parts) + "</section>")
+            uncovered = _and([competencies.in_sentence(fw.get(c).name) for c in tr.result.uncovered])
+        shown = tr.current is not None           # else: too few staff, no figures or tables
+        dept = [r for r in tr.rows if r.group == "department"]
+        prof = [r for r in tr.rows if r.group == "profile"]
+        targets.append({
+            "number": k,
+            "name": t.name,
+            "big": "hidden" if tr.current is None else _pct(tr.current, 1),
+            "pledge": f"{_pct(t.share)} by {_date(p.target_date)}",
+            "status": tr.status.capitalize(),
+            "sentence": key_sentence(tr, p),
+            "uncovered": uncovered,
+            "figures": [{"src": src, "alt": alt, "caption": cap} for src, alt, cap in figures.get(k, [])],
+            "by_department": _table(dept, "department") if shown else None,
+            "by_profile": _table(prof, "profile") if shown and prof else None,
+            "matrix": _matrix(tr) if shown and len(t.profiles) > 1 else None,
+        })
     n_self = sum(1 for s in m.sources.values() if s == evidence.SELF_PACED)
     sources = f"{len(m.sources)} gradebook{'s' if len(m.sources) != 1 else ''}"
     if n_self:
@@ -282,30 +268,25 @@ def html_page(rep, figures: dict) -> str:
     privacy = (f"The report shows groups, never individuals: no names, identifiers or email addresses. Any group "
                f"of fewer than {rep.min_group} people is hidden, and so is at least one more group wherever a "
                f"hidden one could otherwise be worked out by subtraction from a total.")
-    title = f"{p.ministry}: progress on the AI competency pledge"
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{e(title)}</title><style>{CSS}</style></head>
-<body><main>
-<h1>{e(title)}</h1>
-{f"<p class='lead'>{e(p.title)}</p>" if p.title else ""}
-<p class="meta">Figures as of {_date(rep.as_of)}. Target date: {_date(p.target_date)}.</p>
-<h2>Key numbers</h2>
-<div class="keynums">{''.join(cards)}</div>
-{''.join(sections)}
-<section><h2>How to read this report</h2>
-<p><strong>What “reached” means.</strong> {e(rule)}</p>
-<p><strong>Privacy.</strong> {e(privacy)}</p>
-<p><strong>Trajectory.</strong> The line shows, for each date, the share of staff whose graded work up to that
-date already met the target; the dashed line is the steady progress needed from today to meet the pledge, the
-dotted line where the pace of the last three months would lead.</p>
-<p><strong>Sources.</strong> {' '.join(e(n) for n in notes)}</p>
-</section>
-</main></body></html>
-"""
+    return {
+        "title": f"{p.ministry}: progress on the AI competency pledge",
+        "lead": p.title,
+        "as_of": _date(rep.as_of),
+        "target_date": _date(p.target_date),
+        "targets": targets,
+        "min_group": rep.min_group,
+        "rule": rule,
+        "privacy": privacy,
+        "notes": notes,
+    }
 
 
-def csv_text(rep) -> str:
+def html_page(rep: Report, figures: dict) -> str:
+    """The page (``pledge_page.html.j2``) for ``rep`` with ``figures`` (see :func:`page_context`)."""
+    return render("pledge_page.html.j2", **page_context(rep, figures))
+
+
+def csv_text(rep: Report) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["target", "group", "department", "profile", "competency", "level", "staff", "reached", "share",
@@ -320,18 +301,26 @@ def csv_text(rep) -> str:
     return buf.getvalue()
 
 
-def render(rep) -> None:
-    """Draw the figures and fill in ``rep.html`` and ``rep.csv``."""
-    from coursekit.platform.reports.pledge import data_uri, png
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    return buf.getvalue()
 
-    figures = {}
+
+def _data_uri(data: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+
+
+def draw_figures(rep: Report) -> dict:
+    """Draw the figures of each target whose figures are shown: number -> [(data URI, alt, caption)]."""
+    out = {}
     for k, tr in enumerate(rep.targets, start=1):
         t = tr.result.target
         if tr.current is None:
             continue
         items = []
         now_text = _pct(tr.current, 1)
-        items.append((data_uri(png(fig_trajectory(tr, rep.pledge, rep.as_of))),
+        items.append((_data_uri(_png(fig_trajectory(tr, rep.pledge, rep.as_of))),
                       f"Line chart of the share of staff at the target level over time, now {now_text}, "
                       f"against the pledge of {_pct(t.share)} by {_date(rep.pledge.target_date)}.",
                       f"Share of {_who(t)} at {_what(t)}, over time: now {now_text}; pledge {_pct(t.share)}."))
@@ -343,21 +332,67 @@ def render(rep) -> None:
             hidden = len(dept) - len(shown)
             cap = (f"Highest: {best.department} ({_pct(best.share)}); lowest: {worst.department} ({_pct(worst.share)})."
                    + (f" {hidden} department(s) hidden to protect small groups." if hidden else ""))
-            items.append((data_uri(png(fig_groups(dept, "department", t.share, "By department: staff at the target level"))),
+            items.append((_data_uri(_png(fig_groups(dept, "department", t.share,
+                                                    "By department: staff at the target level"))),
                           "Bar chart of the share of staff at the target level in each department, with the pledge "
                           "share as a dashed line.", cap))
         prof = [r for r in tr.rows if r.group == "profile" and not r.suppressed]
         if len(prof) > 1:
-            items.append((data_uri(png(fig_groups([r for r in tr.rows if r.group == "profile"], "profile", t.share,
-                                                  "By job profile: staff at the target level"))),
+            items.append((_data_uri(_png(fig_groups([r for r in tr.rows if r.group == "profile"], "profile", t.share,
+                                                    "By job profile: staff at the target level"))),
                           "Bar chart of the share of staff at the target level in each job profile.",
                           "; ".join(f"{competencies.profiles()[r.profile].name}: {_pct(r.share)}" for r in prof) + "."))
         comp = [r for r in tr.rows if r.group == "competency" and not r.suppressed]
         if len(comp) > 1:
             fw = competencies.framework()
-            items.append((data_uri(png(fig_competencies(tr))),
+            items.append((_data_uri(_png(fig_competencies(tr))),
                           "Bar chart of the share of staff at the target level in each competency separately.",
                           "; ".join(f"{fw.get(r.competency).name}: {_pct(r.share)}" for r in comp) + "."))
-        figures[k] = items
-    rep.html = html_page(rep, figures)
-    rep.csv = csv_text(rep)
+        out[k] = items
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+def check_folder(out: str | Path) -> Path:
+    """``out`` as a Path; a UsageError if something other than a folder is already there."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out}: exists and is not a folder; give a folder for the report")
+    return out
+
+
+def write(rep: Report, out: str | Path) -> Path:
+    """Write report.html and progress.csv into ``out`` without ever leaving a half-written report.
+
+    Both files are made in memory first, then written into a temporary folder beside ``out`` and
+    moved into place. Returns the path of report.html (also kept as ``rep.page``).
+    """
+    out = check_folder(out)
+    page = html_page(rep, draw_figures(rep))
+    table = csv_text(rep)
+    phase("figures and HTML")
+    parent = out.parent if out.parent != Path("") else Path(".")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
+    except OSError as exc:
+        raise UsageError(f"{out}: cannot write the report there ({exc.strerror})")
+    try:
+        (tmp / "report.html").write_text(page, encoding="utf-8")
+        (tmp / "progress.csv").write_text(table, encoding="utf-8")
+        if not out.exists():
+            os.replace(tmp, out)
+            tmp = None
+        else:
+            for name in ("progress.csv", "report.html"):
+                os.replace(tmp / name, out / name)
+    except OSError as exc:
+        raise UsageError(f"{out}: cannot write the report there ({exc.strerror})")
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    phase("write")
+    rep.page = out / "report.html"
+    return rep.page
