@@ -1,4 +1,4 @@
-"""`coursekit progress` and `coursekit.platform.reports.progress.show()` for the self-paced learner."""
+"""`coursekit progress` and `coursekit.progress.show()` (the notebook view) for the self-paced learner."""
 
 from __future__ import annotations
 
@@ -139,15 +139,21 @@ def test_chart_is_titled_labelled_and_not_colour_alone(home):
 
 
 def test_show_in_a_notebook(home, monkeypatch, capsys):
-    shown = []
+    """The learner toolkit's view runs the platform in a subprocess and shows its HTML."""
     import IPython.display
 
+    import coursekit.progress as view
+
+    shown = []
     monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: shown.extend(objs))
-    assert progress.show() is None
-    assert "No graded work yet" in capsys.readouterr().out
+    monkeypatch.setattr(view, "_in_notebook", lambda: True)
+    assert view.show() is None
+    assert "No graded work yet" in capsys.readouterr().out and shown == []
     personal_gradebook(CHECKED)
-    prog = progress.show("caseworker")
-    kinds = [type(o).__name__ for o in shown]
-    assert kinds[:2] == ["HTML", "Image"] and prog.profile.id == "caseworker"
-    assert "<table" in shown[0].data and "gap" in shown[0].data
-    assert shown[1].data[:4] == b"\x89PNG"
+    view.show("caseworker")
+    assert [type(o).__name__ for o in shown] == ["HTML"]
+    page = shown[0].data
+    assert "<table" in page and "gap" in page and 'src="data:image/png;base64,iVBOR' in page
+    monkeypatch.setattr(view, "_in_notebook", lambda: False)
+    view.show("caseworker")
+    assert "Caseworker" in capsys.readouterr().out

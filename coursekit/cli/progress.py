@@ -10,7 +10,7 @@ def register(sub) -> None:
                        description="Show the level you have reached in each competency, from the exercises you "
                        "checked with `coursekit check`; with --profile, compare it with what a job profile needs "
                        "and list the modules that close the gaps. Saves a chart (PNG) in your personal folder. "
-                       "In a notebook: `from coursekit.platform.reports import progress; progress.show('caseworker')`.")
+                       "In a notebook: `from coursekit import progress; progress.show('caseworker')`.")
     p.add_argument("--profile", metavar="P", help="a job profile id from competencies/profiles.yml, e.g. caseworker")
     p.add_argument("--json", action="store_true", help="print one JSON object (for scripts)")
     p.set_defaults(func=run)

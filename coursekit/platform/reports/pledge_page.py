@@ -17,9 +17,6 @@ import base64
 import csv
 import io
 import math
-import os
-import shutil
-import tempfile
 from datetime import datetime
 from pathlib import Path
 
@@ -27,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from coursekit.errors import UsageError
-from coursekit.platform import competencies
+from coursekit.platform import competencies, fileio
 from coursekit.platform import evidence
 from coursekit.platform.rendering import render
 from coursekit.platform.reports.pledge import Report, TargetReport, phase
@@ -366,33 +363,18 @@ def check_folder(out: str | Path) -> Path:
 def write(rep: Report, out: str | Path) -> Path:
     """Write report.html and progress.csv into ``out`` without ever leaving a half-written report.
 
-    Both files are made in memory first, then written into a temporary folder beside ``out`` and
-    moved into place. Returns the path of report.html (also kept as ``rep.page``).
+    Both files are made in memory first, then written beside their targets and renamed into place
+    only when both are written. Returns the path of report.html (also kept as ``rep.page``).
     """
     out = check_folder(out)
     page = html_page(rep, draw_figures(rep))
     table = csv_text(rep)
     phase("figures and HTML")
-    parent = out.parent if out.parent != Path("") else Path(".")
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
+        fileio.atomic_write_many({out / "report.html": page.encode("utf-8"),
+                                  out / "progress.csv": table.encode("utf-8")})
     except OSError as exc:
         raise UsageError(f"{out}: cannot write the report there ({exc.strerror})")
-    try:
-        (tmp / "report.html").write_text(page, encoding="utf-8")
-        (tmp / "progress.csv").write_text(table, encoding="utf-8")
-        if not out.exists():
-            os.replace(tmp, out)
-            tmp = None
-        else:
-            for name in ("progress.csv", "report.html"):
-                os.replace(tmp / name, out / name)
-    except OSError as exc:
-        raise UsageError(f"{out}: cannot write the report there ({exc.strerror})")
-    finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
     phase("write")
     rep.page = out / "report.html"
     return rep.page

@@ -4,9 +4,9 @@ The evidence is what ``coursekit check`` recorded in the learner's personal grad
 (``paths.personal_gradebook_url()``, learner ``paths.SELF_LEARNER_ID``). The attained level per
 competency comes from the kit's one rule, ``coursekit.platform.evidence.attain``.
 
-In a notebook::
+In a notebook, through the learner toolkit (which runs :func:`main` in a subprocess)::
 
-    from coursekit.platform.reports import progress
+    from coursekit import progress
     progress.show("caseworker")      # table, chart and next modules, shown in the notebook
 
 A :class:`Progress` prints as the text ``coursekit progress`` shows and, as a notebook's last
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from coursekit.platform import competencies
+from coursekit.platform import competencies, fileio
 from coursekit.platform import evidence
 from coursekit.platform import paths
 from coursekit.platform import syllabus
@@ -250,29 +250,38 @@ def figure(prog: Progress):
 def save_chart(prog: Progress, path: Path | None = None) -> Path:
     """Save the chart as a PNG in the learner's folder and return its path."""
     path = path or paths.learner_home() / (f"progress_{prog.profile.id}.png" if prog.profile else "progress.png")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig = figure(prog)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fig.savefig(tmp, format="png", dpi=110)
-    tmp.replace(path)
+    import io
+
+    buf = io.BytesIO()
+    figure(prog).savefig(buf, format="png", dpi=110)
+    fileio.atomic_write(path, buf.getvalue())
     prog.chart = path
     return path
 
 
-def show(profile: str | None = None) -> Progress | None:
-    """Show progress in a notebook: the table, the chart inline, and the next modules.
+def main(argv: list[str]) -> int:
+    """For :mod:`coursekit.progress`: one JSON line, {"html", "text"}, {"empty"} or {"error"}."""
+    import base64
+    import json
 
-    Returns the :class:`Progress` (None when there is no graded work yet).
-    """
-    from IPython.display import HTML, Image, display
+    from coursekit.errors import UsageError
 
-    prog = compute(profile)
-    if prog is None:
-        print(no_evidence_message())
-        return None
-    path = save_chart(prog)
-    display(HTML(prog.table_html()))
-    display(Image(data=path.read_bytes(), format="png"))
-    if prog.next_modules:
-        display(HTML(prog.next_html()))
-    return prog
+    try:
+        prog = compute(argv[0] if argv else None)
+        if prog is None:
+            print(json.dumps({"empty": no_evidence_message()}))
+            return 0
+        chart = base64.b64encode(save_chart(prog).read_bytes()).decode("ascii")
+    except UsageError as exc:
+        print(json.dumps({"error": str(exc)}))
+        return 2
+    html = (prog.table_html() + render("progress_chart.html.j2", png=chart)
+            + (prog.next_html() if prog.next_modules else ""))
+    print(json.dumps({"html": html, "text": str(prog)}))
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(main(sys.argv[1:]))
