@@ -10,37 +10,13 @@ A thin part of the learner toolkit: it runs the platform's progress report in a 
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
+from coursekit import _platform_view
 
 
 def show(profile: str | None = None) -> None:
     """Show your competency table, chart and next modules (against ``profile`` when given)."""
-    proc = subprocess.run([sys.executable, "-m", "coursekit.platform.reports.progress", *([profile] if profile else [])],
-                          capture_output=True, text=True)
-    lines = proc.stdout.strip().splitlines()
-    try:
-        answer = json.loads(lines[-1]) if lines else {}
-    except json.JSONDecodeError:
-        answer = {}
+    answer = _platform_view.run("coursekit.platform.reports.progress", *([profile] if profile else []))
     if "html" not in answer:
-        why = answer.get("empty") or answer.get("error") or \
-            (proc.stderr.strip().splitlines() or ["the progress report stopped unexpectedly"])[-1]
-        print(why)
+        print(answer.get("empty") or f"Could not show your progress: {answer.get('error')}")
         return
-    if _in_notebook():
-        from IPython.display import HTML, display
-
-        display(HTML(answer["html"]))
-    else:
-        print(answer["text"])
-
-
-def _in_notebook() -> bool:
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and shell.__class__.__name__ == "ZMQInteractiveShell"
+    _platform_view.show(answer)

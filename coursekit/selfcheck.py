@@ -9,11 +9,10 @@ the learner's kernel never imports nbgrader, and the limits are the course's, ex
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
+
+from coursekit import _platform_view
 
 HOW_TO = ("To check this exercise, save it (Ctrl+S) and run in a terminal:\n"
           "    coursekit check exercises/<module>/exercise.ipynb")
@@ -32,29 +31,8 @@ def check_this_notebook() -> None:
         print(HOW_TO)
         return
     print("Checking the last saved version of this notebook (save with Ctrl+S first) ...", flush=True)
-    proc = subprocess.run([sys.executable, "-m", "coursekit.platform.grading.check", session],
-                          capture_output=True, text=True)
-    lines = proc.stdout.strip().splitlines()
-    try:
-        answer = json.loads(lines[-1]) if lines else {}
-    except json.JSONDecodeError:
-        answer = {}
-    if "error" in answer or not answer:
-        why = answer.get("error") or (proc.stderr.strip().splitlines() or ["the checker stopped unexpectedly"])[-1]
-        print(f"Could not check this notebook: {why}")
+    answer = _platform_view.run("coursekit.platform.grading.check", session)
+    if "html" not in answer:
+        print(f"Could not check this notebook: {answer.get('error')}")
         return
-    if _in_notebook():
-        from IPython.display import HTML, display
-
-        display(HTML(answer["html"]))   # a table in the notebook
-    else:
-        print(answer["text"])            # a terminal or a log
-
-
-def _in_notebook() -> bool:
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and shell.__class__.__name__ == "ZMQInteractiveShell"
+    _platform_view.show(answer)

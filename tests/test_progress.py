@@ -146,7 +146,7 @@ def test_show_in_a_notebook(home, monkeypatch, capsys):
 
     shown = []
     monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: shown.extend(objs))
-    monkeypatch.setattr(view, "_in_notebook", lambda: True)
+    monkeypatch.setattr(view._platform_view, "in_notebook", lambda: True)
     assert view.show() is None
     assert "No graded work yet" in capsys.readouterr().out and shown == []
     personal_gradebook(CHECKED)
@@ -154,6 +154,6 @@ def test_show_in_a_notebook(home, monkeypatch, capsys):
     assert [type(o).__name__ for o in shown] == ["HTML"]
     page = shown[0].data
     assert "<table" in page and "gap" in page and 'src="data:image/png;base64,iVBOR' in page
-    monkeypatch.setattr(view, "_in_notebook", lambda: False)
+    monkeypatch.setattr(view._platform_view, "in_notebook", lambda: False)
     view.show("caseworker")
     assert "Caseworker" in capsys.readouterr().out

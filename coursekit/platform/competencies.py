@@ -15,6 +15,7 @@ import yaml
 
 from coursekit.platform import paths
 from coursekit.errors import UsageError
+from coursekit.platform import yamlfile
 
 TAG_KEY = "coursekit"
 
@@ -135,7 +136,7 @@ def profiles_path() -> Path:
 
 @lru_cache(maxsize=4)
 def _load_profiles(path: Path, competency_order: tuple[str, ...]) -> dict:
-    data = _read_yaml(path)
+    data = yamlfile.read_mapping(path)
     order = {cid: i for i, cid in enumerate(competency_order)}
     out = {}
     for entry in data.get("profiles") or []:
@@ -161,16 +162,6 @@ def profile(profile_id: str) -> Profile:
     return known[profile_id]
 
 
-def _read_yaml(path: Path) -> dict:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"{path}: file not found")
-    except yaml.YAMLError as exc:
-        raise UsageError(f"{path}: not valid YAML ({exc.__class__.__name__}); fix the file and try again")
-    if not isinstance(data, dict):
-        raise UsageError(f"{path}: expected a mapping at the top level")
-    return data
 
 
 # ---------------------------------------------------------------------------------------------
@@ -187,7 +178,7 @@ def problems() -> list[str]:
     out: list[str] = []
     fw_path = paths.competencies_dir() / "framework.yml"
     try:
-        fw_data = _read_yaml(fw_path)
+        fw_data = yamlfile.read_mapping(fw_path)
     except UsageError as exc:
         return [str(exc)]
     scale = fw_data.get("scale") or []
@@ -233,7 +224,7 @@ def problems() -> list[str]:
 
     pr_path = profiles_path()
     try:
-        pr_data = _read_yaml(pr_path)
+        pr_data = yamlfile.read_mapping(pr_path)
     except UsageError as exc:
         out.append(str(exc))
         pr_data = {}

@@ -6,10 +6,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
-from coursekit.platform import paths
 from coursekit.errors import UsageError
+from coursekit.platform import paths, yamlfile
 
 
 @dataclass(frozen=True)
@@ -45,22 +43,11 @@ class Module:
 _LIST_FIELDS = ("profiles", "outcomes", "competencies", "datasets", "seeds")
 
 
-def _read_yaml(path: Path) -> dict:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-    except FileNotFoundError:
-        raise UsageError(f"{path}: file not found; is COURSEKIT_ROOT pointing at the course folder?")
-    except yaml.YAMLError as exc:
-        raise UsageError(f"{path}: not valid YAML ({exc.__class__.__name__}); fix the file and try again")
-    if not isinstance(data, dict):
-        raise UsageError(f"{path}: expected a mapping at the top level")
-    return data
 
 
 @lru_cache(maxsize=4)
 def _load(path: Path) -> tuple[Module, ...]:
-    data = _read_yaml(path)
+    data = yamlfile.read_mapping(path)
     entries = data.get("modules")
     if not isinstance(entries, list) or not entries:
         raise UsageError(f"{path}: needs a top-level 'modules:' list with at least one entry")
