@@ -19,6 +19,7 @@ import yaml
 import evidence_course as ec
 from coursekit import cli
 from coursekit.platform import evidence
+from coursekit.platform.nbgrader_adapter import gradebook_read
 from coursekit.platform.reports import pledge, pledge_page
 
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
@@ -351,7 +352,7 @@ def test_report_path_agrees_with_attained_levels(tmp_path, monkeypatch):
     comps = ("fairness_testing", "human_oversight", "ai_fit")
     target = pledge.Target("all", ("caseworker", "policy_officer"), comps, "working", 0.5)
     tags = evidence.course_tags().for_competencies(comps)
-    merged = pledge.merge_evidence(roster, [evidence.locate(gb)], tags, np.datetime64(NOW, "ns"))
+    merged = gradebook_read.merge_reads(pd.Index(roster["learner_id"]), [evidence.locate(gb)], tags, np.datetime64(NOW, "ns"))
     res = pledge.target_progress(target, roster, merged, pledge._grid(np.datetime64("2025-01-01", "ns"),
                                                                        np.datetime64(NOW, "ns")))
     levels = evidence.attained_levels(evidence.records(gb))

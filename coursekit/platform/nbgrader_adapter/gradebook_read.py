@@ -469,3 +469,87 @@ def read_gradebook(gradebook: str | Path | Gradebook, tags: "Tags", *, source: s
     gradebook is missing, unreadable, unreachable or not an nbgrader gradebook.
     """
     return start_read(gradebook, tags, source=source).result(students)
+
+
+# ---------------------------------------------------------------------------------------------
+# Several gradebooks at once
+
+@dataclass
+class Merged:
+    """The roster's evidence from all gradebooks, as the steps by which each best result arrived.
+
+    One entry per (member of staff, item) result that improved on what came before it, in time
+    order: ``gain`` is how much it raised the best share of the item's points so far (the whole
+    share for the first result), ``first`` marks the first result for that item. Summing every
+    entry gives each person's best result per item; summing those up to a date gives what was
+    known then. With one gradebook every entry is a first result.
+    """
+
+    tags: "Tags"
+    learner: np.ndarray            # roster position
+    item: np.ndarray               # index into tags.items
+    gain: np.ndarray               # rise in the best share of the item's points (0..1]
+    first: np.ndarray              # bool: the first result for this person and item
+    time: np.ndarray               # int64 ns since the epoch
+    sources: dict                  # gradebook label -> source
+    not_on_roster: int = 0
+    pending: int = 0
+    undated: int = 0
+
+    @property
+    def records(self) -> int:
+        """Graded answers counted: one per person and item."""
+        return int(self.first.sum())
+
+    @property
+    def has_evidence(self) -> bool:
+        return len(self.time) > 0
+
+
+def merge_reads(ids: pd.Index, gradebooks: list, tags: "Tags", as_of: np.datetime64,
+                started: dict | None = None) -> Merged:
+    """Read each gradebook; a person graded on an item more than once counts once, with the best.
+
+    Best: the highest share of the item's points; of equal shares, the earliest. Learners absent
+    from the roster are left out (and counted). Evidence without a timestamp is dated ``as_of``.
+    ``ids``: the roster's learner ids, whose positions the result uses. ``started``: reads already
+    under way (:func:`start_read`), by gradebook URL.
+    """
+    outside: set = set()
+    sources, pending, undated = {}, 0, 0
+    as_of_ns = np.int64(as_of.astype("datetime64[ns]").astype(np.int64))
+    parts = []
+    started = started or {}
+    for gb in gradebooks:
+        raw = (started.get(gb.url) or start_read(gb, tags)).result()
+        sources[gb.label] = gb.source
+        pending += raw.pending
+        on_roster = ids.get_indexer(pd.Index(raw.student_ids, dtype=object))   # per learner of the gradebook
+        sub_l = on_roster[raw.sub_code]
+        outside.update(raw.student_ids[np.unique(raw.sub_code[sub_l < 0])].tolist())
+        l = sub_l[raw.g_sub]
+        keep = l >= 0
+        t = raw.sub_time[raw.g_sub[keep]]
+        nat = np.isnat(t)
+        undated += int(nat.sum())
+        parts.append((l[keep], raw.g_item[keep], raw.g_frac[keep], np.where(nat, as_of_ns, t.astype(np.int64))))
+        del raw, l, keep, t, nat
+    cat = lambda i, dt: np.concatenate([p[i] for p in parts]).astype(dt) if parts else np.empty(0, dt)  # noqa: E731
+    learner, item, frac, when = cat(0, np.int32), cat(1, np.int32), cat(2, np.float64), cat(3, np.int64)
+    parts.clear()
+    if len(parts) > 1:
+        # per (person, item), in time order (better first on the same date): keep the results that
+        # beat every earlier one, each with its gain over the best before it
+        order = np.lexsort((-frac, when, item, learner))
+        learner, item, frac, when = learner[order], item[order], frac[order], when[order]
+        new_group = np.ones(len(learner), dtype=bool)
+        new_group[1:] = (learner[1:] != learner[:-1]) | (item[1:] != item[:-1])
+        group = np.cumsum(new_group)
+        best = np.maximum.accumulate(frac + 2.0 * group) - 2.0 * group      # running best within a group
+        before = np.where(new_group, -1.0, np.concatenate([[0.0], best[:-1]]))
+        improves = new_group | (frac > before)
+        gain = np.where(new_group, frac, frac - before)[improves]
+        learner, item, when, first = learner[improves], item[improves], when[improves], new_group[improves]
+    else:
+        gain, first = frac, np.ones(len(frac), dtype=bool)
+    return Merged(tags, learner, item, gain, first, when, sources, len(outside), pending, undated)
