@@ -63,6 +63,7 @@ def rendered() -> tuple[bytes, bytes]:
         raise UsageError(f"{path}: needs exactly one Markdown cell with metadata "
                          f'"coursekit": {json.dumps(GENERATED)} for the table of modules')
     cells[0]["source"] = modules_table_markdown().splitlines(keepends=True)
+    cells[0].setdefault("id", "modules-table")
     # nbformat's own layout (indent 1, trailing newline), so that JupyterLab's saves change nothing
     return current, (json.dumps(nb, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 

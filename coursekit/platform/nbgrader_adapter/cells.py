@@ -83,9 +83,10 @@ def markers(cfg: Config | None = None) -> Markers:
         from coursekit.platform.nbgrader_adapter.config import load_config
 
         cfg = load_config()
-    from nbgrader.preprocessors import ClearHiddenTests, ClearMarkingScheme, ClearSolutions
+    from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
+    from nbgrader.preprocessors.clearmarkingscheme import ClearMarkScheme
 
-    cs, ch, cm = ClearSolutions(config=cfg), ClearHiddenTests(config=cfg), ClearMarkingScheme(config=cfg)
+    cs, ch, cm = ClearSolutions(config=cfg), ClearHiddenTests(config=cfg), ClearMarkScheme(config=cfg)
     return Markers(
         solution=(cs.begin_solution_delimeter, cs.end_solution_delimeter),
         hidden_tests=(ch.begin_test_delimeter, ch.end_test_delimeter),
