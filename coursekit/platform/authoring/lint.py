@@ -34,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
 import yaml
 
 from coursekit.errors import UsageError
@@ -64,6 +65,7 @@ RULES = {
     "wrong-answer": "each plausible wrong answer loses points on its question",
     "answer-in-lesson": "no autograded answer can be read off the lesson",
 }
+STATIC_RULES = ("syllabus", "files", "lesson", "facilitator", "shape", "rubric", "tags", "wrong-answers")
 GRADING_RULES = ("grading", "solution-full", "release-zero", "answer-removed", "wrong-answer")
 WAIVABLE = ("answer-in-lesson",)
 
@@ -431,8 +433,6 @@ def grade_variants(module: Module, only: list[str] | None = None, workers: int =
         def grade(student):
             folder = root / "submitted" / student / module.id
             folder.mkdir(parents=True)
-            import nbformat
-
             nbformat.write(subs[student], folder / "exercise.ipynb")
             db = root / f"gradebook-{student}.db"
             shutil.copy(root / "gradebook.db", db)
@@ -718,12 +718,13 @@ def figures(text: str) -> list[Figure]:
     return out
 
 
-def number_matches(value: float, fig: Figure, tol: float | None) -> bool:
+def number_matches(value: float | int, fig: Figure, tol: float | None) -> bool:
     """Whether the printed figure gives ``value`` away.
 
     A figure with fewer than two significant digits, or a year, never does. Otherwise it does when
     ``value`` rounded to the figure's last digit is the figure ('19.5%' for 0.1953, '1.68' for
-    1.678), or when it is within ``DEFAULT_REL_TOL`` (0.5 %) of ``value`` and, when the hidden
+    1.678), or, for an answer that is not a whole number (a count must be shown as it is or
+    rounded), when it is within ``DEFAULT_REL_TOL`` (0.5 %) of ``value`` and, when the hidden
     test's absolute tolerance ``tol`` can be read, within that tolerance too (a learner could copy
     it and pass). A wide test tolerance alone is not enough: '0.0171' printed in a table of risk
     scores does not give away an answer of 0.0168, though a test with tolerance 0.0005 accepts it.
@@ -733,6 +734,8 @@ def number_matches(value: float, fig: Figure, tol: float | None) -> bool:
     diff = abs(fig.value - value)
     if diff <= fig.half_unit * (1 + 1e-9):
         return True
+    if isinstance(value, int):
+        return False
     return diff <= DEFAULT_REL_TOL * abs(value) and (tol is None or diff < tol)
 
 
@@ -779,7 +782,7 @@ def _item_in(text: str, value, tol: float | None) -> str | None:
     """The figure or word of ``text`` that shows ``value``, or None."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         for fig in figures(text):
-            if number_matches(float(value), fig, tol):
+            if number_matches(value, fig, tol):
                 return fig.text
         return None
     if isinstance(value, str):
