@@ -34,3 +34,7 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+
+# Left out of every release (and of autograding's copy of the source): nbgrader's defaults, and
+# the plausible wrong answers that `coursekit build --check` grades (solutions/<id>/wrong_answers.yml).
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "wrong_answers.yml"]

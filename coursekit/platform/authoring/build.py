@@ -1,8 +1,10 @@
 """``coursekit build``: regenerate exercises/ from solutions/ with nbgrader, and check releases.
 
 The release of a module is whatever nbgrader's generate_assignment makes of the folder
-``solutions/<id>/``. ``--check`` regenerates into a temporary folder and compares byte for byte,
-then looks for anything of the solution that leaked into the release.
+``solutions/<id>/`` (less what ``c.CourseDirectory.ignore`` in course/nbgrader_config.py leaves
+out, such as the plausible wrong answers in ``wrong_answers.yml``). ``--check`` regenerates into a
+temporary folder and compares byte for byte, then looks for anything of the solution that leaked
+into the release; the rest of the definition of done is in ``coursekit.platform.authoring.lint``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from coursekit.platform import competencies
 from coursekit.platform import fileio
 from coursekit.platform import nbgrader_adapter
 from coursekit.platform import notebooks
@@ -121,26 +122,39 @@ def leaks(module: Module, release_nb, source_nb) -> list[Problem]:
 
 
 def tag_problems(module: Module, source_nb) -> list[Problem]:
+    from coursekit.platform.authoring import lint
+
+    return [Problem(f.module, f.message) for f in lint.tag_findings(module, source_nb)]
+
+
+def unreleasable(module: Module, files: dict[str, bytes]) -> list[Problem]:
+    """Files of the source that must never reach learners but that nbgrader would release."""
+    from coursekit.platform.authoring.lint import WRONG_ANSWERS_FILE
+
     problems = []
-    meta_module = source_nb.metadata.get("coursekit", {}).get("module")
-    if meta_module != module.id:
-        problems.append(Problem(module.id, f"notebook metadata coursekit.module is {meta_module!r}, expected {module.id!r}"))
-    for cell in notebooks.graded_cells(source_nb):
-        grade_id = notebooks.nbgrader_meta(cell).get("grade_id", "?")
-        for msg in competencies.tag_problems(cell.metadata.get(competencies.TAG_KEY)):
-            problems.append(Problem(module.id, f"graded cell {grade_id!r}: {msg}"))
+    for rel in list(files):
+        if Path(rel).name == WRONG_ANSWERS_FILE:
+            del files[rel]
+            problems.append(Problem(module.id, f"nbgrader would release solutions/{module.id}/{rel}: add "
+                                               f"{WRONG_ANSWERS_FILE!r} to c.CourseDirectory.ignore in course/nbgrader_config.py"))
     return problems
 
 
 def build(module_ids: list[str] | None = None, check: bool = False) -> tuple[list[str], list[Problem]]:
-    """Regenerate (or with ``check``, verify) the releases. Returns (changed files, problems)."""
+    """Regenerate (or with ``check``, verify) the releases. Returns (changed files, problems).
+
+    With ``check`` only the releases are checked (current, nothing leaked, no wrong answers);
+    ``coursekit build --check`` adds the definition of done from ``lint.check``.
+    """
     mods = [syllabus.get(m) for m in module_ids] if module_ids else list(syllabus.modules())
     changed: list[str] = []
     problems: list[Problem] = []
     for module in mods:
         source_nb = notebooks.read(module.solution_notebook)
-        problems += tag_problems(module, source_nb)
+        if not check:
+            problems += tag_problems(module, source_nb)
         files = generate_release(module)
+        problems += unreleasable(module, files)
         if check:
             problems += stale_files(module, files)
             released = module.exercise_notebook
