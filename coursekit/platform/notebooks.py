@@ -8,11 +8,6 @@ from pathlib import Path
 import nbformat
 
 from coursekit.errors import UsageError
-# (kept while the authoring build moves to the adapter's names)
-from coursekit.platform.nbgrader_adapter.cells import graded_cells, is_autograded_test, is_graded  # noqa: F401
-from coursekit.platform.nbgrader_adapter.cells import meta as nbgrader_meta, source_text  # noqa: F401
-
-SOLUTION_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 
 
 

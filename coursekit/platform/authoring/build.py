@@ -9,17 +9,12 @@ into the release; the rest of the definition of done is in ``coursekit.platform.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from coursekit.platform import fileio
-from coursekit.platform import nbgrader_adapter
-from coursekit.platform import notebooks
-from coursekit.platform import paths
-from coursekit.platform import syllabus
 from coursekit.errors import UsageError
+from coursekit.platform import fileio, notebooks, paths, syllabus
+from coursekit.platform.nbgrader_adapter import cells, release
 from coursekit.platform.syllabus import Module
 
 
@@ -33,23 +28,10 @@ class Problem:
 
 
 def generate_release(module: Module) -> dict[str, bytes]:
-    """Run generate_assignment on a copy of ``solutions/<id>`` and return the released files."""
-    src = module.solution_notebook.parent
+    """What nbgrader releases of ``solutions/<id>``: {relative path: bytes}."""
     if not module.solution_notebook.exists():
         raise UsageError(f"{module.id}: no source notebook at {module.solution_notebook}; create it first")
-    with tempfile.TemporaryDirectory(prefix="coursekit-build-") as tmp:
-        root = Path(tmp)
-        shutil.copytree(src, root / "source" / module.id, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-        result = nbgrader_adapter.api(root).generate_assignment(module.id, force=True)
-        if not result.get("success"):
-            detail = (result.get("error") or result.get("log") or "").strip().splitlines()
-            raise UsageError(f"{module.id}: nbgrader could not generate the release: {detail[-1] if detail else 'unknown error'}")
-        out = root / "release" / module.id
-        return {
-            str(p.relative_to(out)): p.read_bytes()
-            for p in sorted(out.rglob("*"))
-            if p.is_file()
-        }
+    return release.release_files(module.solution_notebook.parent, module.id)
 
 
 def write_release(module: Module, files: dict[str, bytes]) -> list[str]:
@@ -90,33 +72,22 @@ def _meaningful(line: str) -> bool:
     return bool(s) and not s.startswith("#") and s not in {"pass", ")", "]", "}", "...", "else:", "try:", "return"}
 
 
-def secret_lines(nb) -> set[str]:
-    """Lines inside solution and hidden-test regions that appear nowhere else in the source."""
-    inside, outside = set(), set()
-    for cell in nb.cells:
-        region = None
-        for line in notebooks.source_text(cell).splitlines():
-            if "BEGIN SOLUTION" in line or "BEGIN HIDDEN TESTS" in line:
-                region = "secret"
-                continue
-            if "END SOLUTION" in line or "END HIDDEN TESTS" in line:
-                region = None
-                continue
-            if _meaningful(line):
-                (inside if region else outside).add(line.strip())
-    return inside - outside
+def secret_lines(nb, markers: cells.Markers) -> set[str]:
+    """Lines inside solution, hidden-test and mark-scheme regions that appear nowhere else in the source."""
+    return cells.secret_lines(nb, markers.secret, keep=_meaningful)
 
 
 def leaks(module: Module, release_nb, source_nb) -> list[Problem]:
     problems = []
-    secrets = secret_lines(source_nb)
+    markers = cells.markers()
+    secrets = secret_lines(source_nb, markers)
     for i, cell in enumerate(release_nb.cells, start=1):
-        text = notebooks.source_text(cell)
-        for marker in notebooks.SOLUTION_MARKERS:
+        text = cells.source_text(cell)
+        for marker in markers.all:
             if marker in text:
                 problems.append(Problem(module.id, f"released cell {i} still holds the marker {marker!r}"))
         for line in text.splitlines():
-            if line.strip() in secrets:
+            if " ".join(line.split()) in secrets:
                 problems.append(Problem(module.id, f"released cell {i} leaks a solution or hidden-test line: {line.strip()[:60]!r}"))
     return problems
 
@@ -163,4 +134,11 @@ def build(module_ids: list[str] | None = None, check: bool = False) -> tuple[lis
         else:
             changed += write_release(module, files)
             problems += leaks(module, notebooks.read(module.exercise_notebook), source_nb)
+    if not module_ids:   # the start page lists every module
+        from coursekit.platform.authoring import startpage
+
+        if check:
+            problems += [Problem("START.ipynb", p) for p in startpage.problems()]
+        else:
+            changed += startpage.write()
     return changed, problems

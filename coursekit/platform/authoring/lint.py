@@ -39,6 +39,7 @@ import yaml
 from coursekit.errors import UsageError
 from coursekit.platform import competencies
 from coursekit.platform import notebooks
+from coursekit.platform.nbgrader_adapter import cells
 from coursekit.platform import paths
 from coursekit.platform import syllabus
 from coursekit.platform.syllabus import Module
@@ -105,27 +106,31 @@ def wrong_answers_path(module: Module) -> Path:
 # ---------------------------------------------------------------------------------------------
 # Exercise structure: answer cells, test cells, variants
 
-_REGION = re.compile(r"^[ \t]*### BEGIN SOLUTION.*?### END SOLUTION[^\n]*", re.S | re.M)
 STUB = "raise NotImplementedError()"
 
 
+def _solution_region() -> re.Pattern:
+    """The course's solution region (its markers come from its nbgrader configuration)."""
+    begin, end = cells.markers().solution
+    return re.compile(rf"^[ \t]*#+ *{re.escape(begin)}.*?{re.escape(end)}[^\n]*", re.S | re.M)
+
+
 def grade_id(cell) -> str:
-    return str(notebooks.nbgrader_meta(cell).get("grade_id", "?"))
+    return str(cells.grade_id(cell) or "?")
 
 
 def answer_cells(nb) -> list:
     """Code cells a learner answers in (nbgrader solution cells that are not graded by hand)."""
-    return [c for c in nb.cells if c.cell_type == "code" and notebooks.nbgrader_meta(c).get("solution")
-            and not notebooks.nbgrader_meta(c).get("grade")]
+    return [c for c in nb.cells if cells.is_answer(c)]
 
 
 def graded_test_cells(nb) -> list:
-    return [c for c in nb.cells if notebooks.is_autograded_test(c)]
+    return [c for c in nb.cells if cells.is_autograded_test(c)]
 
 
 def written_cells(nb) -> list:
     """Graded cells a trainer grades by hand: written answers (markdown) and manually graded code."""
-    return [c for c in nb.cells if notebooks.is_graded(c) and notebooks.nbgrader_meta(c).get("solution")]
+    return [c for c in nb.cells if cells.is_written(c)]
 
 
 def tests_after(nb) -> dict[str, list[str]]:
@@ -133,24 +138,24 @@ def tests_after(nb) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     current = None
     for cell in nb.cells:
-        meta = notebooks.nbgrader_meta(cell)
-        if cell.cell_type == "code" and meta.get("solution") and not meta.get("grade"):
-            current = meta["grade_id"]
+        if cells.is_answer(cell):
+            current = cells.grade_id(cell)
             out[current] = []
-        elif current and notebooks.is_autograded_test(cell):
-            out[current].append(meta["grade_id"])
+        elif current and cells.is_autograded_test(cell):
+            out[current].append(cells.grade_id(cell))
     return out
 
 
 def replace_answer(nb, answer_id: str, code: str):
     """A copy of ``nb`` whose answer cell ``answer_id`` has ``code`` in place of its solution region."""
     nb = copy.deepcopy(nb)
+    region = _solution_region()
     for cell in nb.cells:
-        if notebooks.nbgrader_meta(cell).get("grade_id") == answer_id:
-            src = notebooks.source_text(cell)
-            if not _REGION.search(src):
-                raise UsageError(f"answer cell {answer_id} has no ### BEGIN SOLUTION / ### END SOLUTION region")
-            cell.source = _REGION.sub(lambda _: code.rstrip("\n"), src, count=1)
+        if cells.grade_id(cell) == answer_id:
+            src = cells.source_text(cell)
+            if not region.search(src):
+                raise UsageError(f"answer cell {answer_id} has no solution region (### BEGIN SOLUTION ... ### END SOLUTION)")
+            cell.source = region.sub(lambda _: code.rstrip("\n"), src, count=1)
             return nb
     raise KeyError(f"no cell with grade_id {answer_id!r}")
 
@@ -246,7 +251,7 @@ def lesson_findings(module: Module) -> list[Finding]:
     if figures < 2:
         out.append(_f(module, "lesson", f"the lesson has {figures} figure(s) in its stored outputs; it needs at least "
                                         "2 (run it and save it with its outputs)"))
-    text = "\n".join(notebooks.source_text(c) for c in nb.cells if c.cell_type == "markdown").lower()
+    text = "\n".join(cells.source_text(c) for c in nb.cells if c.cell_type == "markdown").lower()
     for needle in ("summary", "sources"):
         if needle not in text:
             out.append(_f(module, "lesson", f"the lesson has no {needle!r} section: add one in a markdown cell"))
@@ -263,7 +268,7 @@ def facilitator_findings(module: Module) -> list[Finding]:
 
 def _points(cell) -> float:
     try:
-        return float(notebooks.nbgrader_meta(cell).get("points") or 0)
+        return float(cells.meta(cell).get("points") or 0)
     except (TypeError, ValueError):
         return 0.0
 
@@ -288,18 +293,20 @@ def shape_findings(module: Module, source_nb) -> list[Finding]:
 # - a line inside the ### BEGIN SOLUTION / ### END SOLUTION region that starts with "Rubric",
 #   optionally as a heading or in bold: "**Rubric (4 points).**", "## Rubric", "Rubric:";
 # - nbgrader's mark scheme region, ### BEGIN MARK SCHEME / ### END MARK SCHEME.
-_SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION(.*?)### END SOLUTION", re.S)
-_MARK_SCHEME = re.compile(r"### BEGIN MARK SCHEME(.*?)### END MARK SCHEME", re.S)
+def _region(pair: tuple[str, str]) -> re.Pattern:
+    return re.compile(rf"{re.escape(pair[0])}(.*?){re.escape(pair[1])}", re.S)
+
 _RUBRIC_LINE = re.compile(r"^[ \t>]*(?:#+[ \t]*|[-*][ \t]+)?[*_]*[ \t]*rubric\b(.*)$", re.I | re.M)
 _RUBRIC_POINTS = re.compile(r"^\W*(\d+(?:\.\d+)?)\s*points?\b", re.I)
 
 
 def rubric_of(cell) -> str | None:
     """The rubric heading line of a written answer's instructor version, or None when it has none."""
-    text = notebooks.source_text(cell)
-    if _MARK_SCHEME.search(text):
+    text = cells.source_text(cell)
+    markers = cells.markers()
+    if _region(markers.mark_scheme).search(text):
         return "mark scheme"
-    for region in _SOLUTION_REGION.findall(text):
+    for region in _region(markers.solution).findall(text):
         m = _RUBRIC_LINE.search(region)
         if m:
             return m.group(0).strip()
@@ -332,7 +339,7 @@ def tag_findings(module: Module, source_nb) -> list[Finding]:
     meta_module = source_nb.metadata.get("coursekit", {}).get("module")
     if meta_module != module.id:
         out.append(_f(module, "tags", f"notebook metadata coursekit.module is {meta_module!r}, expected {module.id!r}"))
-    for cell in notebooks.graded_cells(source_nb):
+    for cell in cells.graded_cells(source_nb):
         for msg in competencies.tag_problems(cell.metadata.get(competencies.TAG_KEY)):
             out.append(_f(module, "tags", f"graded cell {grade_id(cell)!r}: {msg}"))
     return out
@@ -409,8 +416,9 @@ def variants(module: Module, release_nb, solution_nb, wrong: dict[str, str] | No
 
 def grade_variants(module: Module, only: list[str] | None = None, workers: int = 2, cell_timeout: int = 60) -> Grading:
     """Grade the variants of ``module``'s exercise, each with its own copy of the gradebook."""
-    from coursekit.platform import nbgrader_adapter
     from coursekit.platform.grading import autograde
+    from coursekit.platform.grading.limits import Limits
+    from coursekit.platform.nbgrader_adapter import gradebook, release as nbrelease
 
     solution = notebooks.read(module.solution_notebook)
     try:
@@ -420,11 +428,11 @@ def grade_variants(module: Module, only: list[str] | None = None, workers: int =
     grading = Grading(module, solution, wrong)
     with tempfile.TemporaryDirectory(prefix="coursekit-lint-") as tmp:
         root = Path(tmp)
-        shutil.copytree(module.solution_notebook.parent, root / "source" / module.id,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-        result = nbgrader_adapter.api(root).generate_assignment(module.id, force=True)
-        if not result.get("success"):
-            grading.failed["release"] = "nbgrader could not generate the release"
+        nbrelease.copy_source(module.solution_notebook.parent, root / "source" / module.id)
+        try:
+            nbrelease.generate(root, module.id)
+        except UsageError as exc:
+            grading.failed["release"] = str(exc)
             return grading
         release = notebooks.read(root / "release" / module.id / "exercise.ipynb")
         subs = variants(module, release, solution, wrong)
@@ -437,11 +445,13 @@ def grade_variants(module: Module, only: list[str] | None = None, workers: int =
             nbformat.write(subs[student], folder / "exercise.ipynb")
             db = root / f"gradebook-{student}.db"
             shutil.copy(root / "gradebook.db", db)
-            run = autograde.run_autograde(root, module.id, student, autograde.Limits(cell_timeout=cell_timeout),
+            run = autograde.run_autograde(root, module.id, student, Limits(cell_timeout=cell_timeout),
                                           f"sqlite:///{db}")
             if not run.ok:
                 return student, None, run.reason
-            return student, autograde.gradebook_grades(f"sqlite:///{db}", module.id, student), ""
+            with gradebook.open_gradebook(f"sqlite:///{db}") as gb:
+                scores = gradebook.question_scores(gb, module.id, student)
+            return student, {g: (q.score, q.max_score) for g, q in scores.items()}, ""
 
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             for student, grades, reason in pool.map(grade, subs):
@@ -594,8 +604,8 @@ def answer_names(nb) -> dict[str, list[str]]:
     for answer, tests in tests_after(nb).items():
         used: set[str] = set()
         for t in tests:
-            used |= _used_names(notebooks.source_text(by_id[t]))
-        out[answer] = [n for n in _assigned_names(notebooks.source_text(by_id[answer])) if n in used]
+            used |= _used_names(cells.source_text(by_id[t]))
+        out[answer] = [n for n in _assigned_names(cells.source_text(by_id[answer])) if n in used]
     return out
 
 
@@ -608,22 +618,24 @@ def answer_values(module: Module, timeout: int = 60) -> dict[str, dict]:
     import nbclient
     from nbformat.v4 import new_code_cell
 
+    from coursekit.platform.nbgrader_adapter import release as nbrelease
+
     solution = notebooks.read(module.solution_notebook)
     names = answer_names(solution)
     nb = copy.deepcopy(solution)
-    cells = [new_code_cell(_CAPTURE_SETUP)]
+    kept = [new_code_cell(_CAPTURE_SETUP)]
     for cell in nb.cells:
-        if cell.cell_type == "code" and "check_this_notebook" in notebooks.source_text(cell):
+        if cell.cell_type == "code" and "check_this_notebook" in cells.source_text(cell):
             continue    # the learner's self-check grades the notebook: not wanted here
-        cells.append(cell)
-        gid = notebooks.nbgrader_meta(cell).get("grade_id")
+        kept.append(cell)
+        gid = cells.meta(cell).get("grade_id")
         if gid in names and names[gid]:
-            cells.append(new_code_cell(f"__coursekit_capture({gid!r}, {names[gid]!r})"))
-    nb.cells = cells
+            kept.append(new_code_cell(f"__coursekit_capture({gid!r}, {names[gid]!r})"))
+    nb.cells = kept
     os.environ.setdefault("MPLBACKEND", "Agg")
     with tempfile.TemporaryDirectory(prefix="coursekit-lint-run-") as tmp:
         work = Path(tmp) / module.id
-        shutil.copytree(module.solution_notebook.parent, work, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        nbrelease.copy_source(module.solution_notebook.parent, work)
         client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=timeout, allow_errors=True,
                                          resources={"metadata": {"path": str(work)}})
         client.execute(stderr=subprocess.DEVNULL)   # the kernel's start-up chatter is not a finding
@@ -646,14 +658,15 @@ def hidden_test_tolerances(nb) -> dict[str, float | None]:
     one counts: it is what a learner's copied figure would have to be within.
     """
     by_id = {grade_id(c): c for c in nb.cells}
+    begin_hidden = cells.markers().hidden_tests[0]
     pat = re.compile(r"(?:abs\([^\n]*?\)|\.max\(\))\s*(?:<=?|>=?)\s*([0-9][0-9.eE+-]*)"
                      r"|(?:abs_tol|atol|abs)\s*=\s*([0-9][0-9.eE+-]*)")
     out = {}
     for answer, tests in tests_after(nb).items():
         found = []
         for t in tests:
-            src = notebooks.source_text(by_id[t])
-            hidden = src[src.find("BEGIN HIDDEN TESTS"):] if "BEGIN HIDDEN TESTS" in src else src
+            src = cells.source_text(by_id[t])
+            hidden = src[src.find(begin_hidden):] if begin_hidden in src else src
             for m in pat.finditer(hidden):
                 try:
                     found.append(float(m.group(1) or m.group(2)))
@@ -811,7 +824,7 @@ def lesson_blocks(nb) -> list[Block]:
     out = []
     for i, cell in enumerate(nb.cells, start=1):
         if cell.cell_type == "markdown":
-            out.append(Block(f"lesson cell {i} (text)", notebooks.source_text(cell)))
+            out.append(Block(f"lesson cell {i} (text)", cells.source_text(cell)))
         elif cell.cell_type == "code":
             for o in cell.get("outputs", []):
                 if o.get("output_type") == "stream":
