@@ -632,13 +632,22 @@ def answer_values(module: Module, timeout: int = 60) -> dict[str, dict]:
         if gid in names and names[gid]:
             kept.append(new_code_cell(f"__coursekit_capture({gid!r}, {names[gid]!r})"))
     nb.cells = kept
-    os.environ.setdefault("MPLBACKEND", "Agg")
     with tempfile.TemporaryDirectory(prefix="coursekit-lint-run-") as tmp:
         work = Path(tmp) / module.id
         nbrelease.copy_source(module.solution_notebook.parent, work)
         client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=timeout, allow_errors=True,
                                          resources={"metadata": {"path": str(work)}})
-        client.execute(stderr=subprocess.DEVNULL)   # the kernel's start-up chatter is not a finding
+        # No figure windows: the kernel draws with Agg. The kernel inherits this process's
+        # environment at start, so set it only for that start (tests run nbval afterwards).
+        before = os.environ.get("MPLBACKEND")
+        os.environ["MPLBACKEND"] = "Agg"
+        try:
+            client.execute(stderr=subprocess.DEVNULL)   # the kernel's start-up chatter is not a finding
+        finally:
+            if before is None:
+                os.environ.pop("MPLBACKEND", None)
+            else:
+                os.environ["MPLBACKEND"] = before
     values: dict[str, dict] = {}
     for cell in nb.cells:
         for o in cell.get("outputs", []):
@@ -869,13 +878,7 @@ def find_in_lesson(value, blocks: list[Block], tol: float | None) -> str | None:
     if len(items) < 2:
         return None
     if all(not keys for keys, _ in items):
-        # A list, tuple or set: every member in one block.
-        for b in blocks:
-            hits = [_item_in(b.text, v, tol) for _, v in items]
-            if all(hits):
-                return f"{b.where} shows all {len(items)} values ({', '.join(repr(h) for h in hits[:3])}" \
-                       f"{', ...' if len(hits) > 3 else ''})"
-        return None
+        return _all_in_one_block(blocks, items, tol)      # a list, tuple or set: every member in one block
     # A mapping: every entry's value on a line with one of its keys (a printed Series, DataFrame,
     # dict or table row), or, when all its values are numbers, all of them in one block.
     lines = [(b.where, line) for b in blocks for line in b.text.splitlines()]
@@ -892,11 +895,17 @@ def find_in_lesson(value, blocks: list[Block], tol: float | None) -> str | None:
         return (f"{', '.join(places[:3])}{', ...' if len(places) > 3 else ''} "
                 f"show{'s' if len(places) == 1 else ''} all {len(items)} entries with their keys")
     if all(isinstance(v, (int, float)) for _, v in items):
-        for b in blocks:
-            hits = [_item_in(b.text, v, tol) for _, v in items]
-            if all(hits):
-                return f"{b.where} shows all {len(items)} values ({', '.join(repr(h) for h in hits[:3])}" \
-                       f"{', ...' if len(hits) > 3 else ''})"
+        return _all_in_one_block(blocks, items, tol)
+    return None
+
+
+def _all_in_one_block(blocks, items, tol) -> str | None:
+    """Where one block (a cell's text or an output) shows every value of ``items``, or None."""
+    for b in blocks:
+        hits = [_item_in(b.text, v, tol) for _, v in items]
+        if all(hits):
+            return f"{b.where} shows all {len(items)} values ({', '.join(repr(h) for h in hits[:3])}" \
+                   f"{', ...' if len(hits) > 3 else ''})"
     return None
 
 
