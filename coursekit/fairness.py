@@ -39,6 +39,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from coursekit import templating
 from coursekit.errors import UsageError
 
 __all__ = [
@@ -417,7 +418,8 @@ class ThresholdExplorer:
             shown.columns = ["applications", "flag rate", "false positive rate", "false negative rate",
                              "precision", "flag-rate ratio", "FPR ratio"]
             summary = self.describe(slider.value).splitlines()[0]
-            text.value = f"<p>{summary}</p>" + shown.to_html()
+            text.value = templating.render("coursekit.widgets", "threshold.html.j2", summary=summary,
+                                           table=shown.to_html(escape=True))
 
         slider.observe(render, names="value")
         render()

@@ -1,5 +1,6 @@
 """The automation-bias review exercise: its logic, its summary numbers and its button front end."""
 
+import html
 import pytest
 
 from coursekit.widgets import review
@@ -143,7 +144,7 @@ def test_widget_buttons_drive_the_session_and_carry_words_not_colour():
             (wd.approve_button if case.ai_advice == "approve" else wd.refuse_button).click()
     assert wd.approve_button.disabled and wd.refuse_button.disabled
     assert "Review finished" in wd.header.value
-    assert "saw the AI&#x27;s advice first: 2 of 2 (100%)" in wd.case_box.value
+    assert "saw the AI's advice first: 2 of 2 (100%)" in html.unescape(wd.case_box.value)
     assert "(WRONG)" in wd.case_box.value  # right and wrong are said in words in the table
     wd.approve_button.click()  # pressing a disabled button's handler does nothing more
     assert wd.session.summary()["decided"] == len(CASES)

@@ -150,37 +150,13 @@ def _limits(args, cohort):
     return limits.from_arguments(args, cohort.config())
 
 
-def _fmt(x) -> str:
-    return "-" if x is None else f"{x:g}"
-
-
 def run_grade(args) -> int:
     from coursekit.platform.cohort import grade
 
     cohort = _cohort(args)
     rep = grade.grade(cohort, args.module, workers=args.workers, force=args.force,
                       limits=_limits(args, cohort), progress=not args.quiet, db_writes=args.db_writes)
-    if args.json:
-        print(json.dumps(rep.as_json(), indent=1))
-    else:
-        print(f"{rep.module}: {len(rep.outcomes)} submissions in {rep.seconds:.1f} s with {rep.workers} worker(s): "
-              f"{rep.count(grade.GRADED)} graded, {rep.count(grade.FAILED)} failed, "
-              f"{rep.count(grade.SKIPPED)} skipped as unchanged")
-        failed = [o for o in rep.outcomes if o.status is grade.FAILED]
-        if failed:
-            print("failed (no grade was recorded; fix and collect again, then grade):")
-            for o in failed:
-                print(f"  {o.learner}: {o.reason}")
-        noted = [o for o in rep.outcomes if o.status is grade.GRADED and o.notes]
-        if noted:
-            print("graded, but learner code hit a limit:")
-            for o in noted:
-                print(f"  {o.learner}: {'; '.join(o.notes)}")
-        scored = [o for o in rep.outcomes if o.score is not None and o.max_score]
-        if scored:
-            mean = sum(o.score for o in scored) / len(scored)
-            print(f"mean autograded score {mean:.1f} / {_fmt(scored[0].max_score)}; "
-                  f"written answers to grade by hand: {sum(o.manual_pending for o in scored)} (formgrader)")
+    print(json.dumps(rep.as_json(), indent=1) if args.json else rep)
     return 1 if rep.count(grade.FAILED) else 0
 
 

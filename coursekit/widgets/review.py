@@ -23,11 +23,12 @@ and no meaning is carried by colour.
 
 from __future__ import annotations
 
-import html
 import random
 from dataclasses import dataclass
 
 import ipywidgets as w
+
+from coursekit import templating
 
 APPROVE, REFUSE = "approve", "refuse"
 CHOICES = (APPROVE, REFUSE)
@@ -331,28 +332,27 @@ class ReviewWidget(w.VBox):
         if stage == "done":
             return
         self.session.press(choice)
-        self.status.value = (f"<p>Recorded your own view: <b>{choice}</b>. Now read the AI's advice and decide.</p>"
-                             if stage == "own_view" else f"<p>Recorded your decision: <b>{choice}</b>.</p>")
+        self.status.value = _part("status", "own_view" if stage == "own_view" else "decision", choice)
         self._render(keep_status=True)
 
     def _restart(self) -> None:
         self.session.reset()
-        self.status.value = "<p>Started again from the first case.</p>"
+        self.status.value = _part("status", "restart", "")
         self._render(keep_status=True)
 
     # -- drawing -------------------------------------------------------------------------
     @staticmethod
     def _rules_html() -> str:
         head, *items = RULES
-        lis = "".join(f"<li>{html.escape(t.split('. ', 1)[1])}</li>" for t in items[:3])
-        return (f"<p><b>{html.escape(head)}</b></p><ol>{lis}</ol><p>{html.escape(items[3])}</p>")
+        return templating.render("coursekit.widgets", "review_rules.html.j2", head=head,
+                                 steps=[t.split(". ", 1)[1] for t in items[:3]], closing=items[3])
 
     def _render(self, keep_status: bool = False) -> None:
         s = self.session
         if not keep_status:
             self.status.value = ""
         if s.finished:
-            self.header.value = f"<h4>Review finished: {s.total} of {s.total} cases decided</h4>"
+            self.header.value = _part("finished", s.total)
             self.case_box.value = self._results_html()
             self.advice.value = ""
             for b in (self.approve_button, self.refuse_button):
@@ -361,18 +361,10 @@ class ReviewWidget(w.VBox):
                 b.tooltip = "All cases are decided. Press Start again to review them again."
             return
         case, cond = s.current, s.condition
-        self.header.value = (f"<h4>Case {s.index + 1} of {s.total} ({case.case_id})</h4>"
-                             f"<p><b>Review design:</b> {html.escape(CONDITION_TEXT[cond])}</p>")
-        facts = "".join(f"<li>{html.escape(f)}</li>" for f in case.facts)
-        self.case_box.value = (f"<p><b>Household:</b> {html.escape(case.household)}. "
-                               f"<b>Nationality:</b> {html.escape(case.nationality)}.</p><ul>{facts}</ul>")
-        if s.advice_visible:
-            mine = s.views[s.index]
-            note = f" Your recorded view: <b>{mine}</b>." if mine else ""
-            self.advice.value = (f"<p><b>AI recommendation:</b> {case.ai_advice} "
-                                 f"(confidence shown by the tool: {case.ai_confidence:.0%}).{note}</p>")
-        else:
-            self.advice.value = "<p><b>AI recommendation:</b> hidden until you record your own view.</p>"
+        self.header.value = _part("header", s.index + 1, s.total, case.case_id, CONDITION_TEXT[cond])
+        self.case_box.value = _part("case", case.household, case.nationality, case.facts)
+        self.advice.value = _part("advice", s.advice_visible, case.ai_advice, case.ai_confidence,
+                                  s.views[s.index] if s.advice_visible else None)
         word = "My view" if s.stage == "own_view" else "Decision"
         for b, choice in ((self.approve_button, APPROVE), (self.refuse_button, REFUSE)):
             b.disabled = False
@@ -382,28 +374,26 @@ class ReviewWidget(w.VBox):
 
     def _results_html(self) -> str:
         s = self.session
-        parts, items = [], []
+        blocks, items = [], []
         for line in s.summary_text().splitlines() + [""]:
             if line.startswith("- "):
-                items.append(f"<li>{html.escape(line[2:])}</li>")
+                items.append(line[2:])
                 continue
             if items:
-                parts.append(f"<ul>{''.join(items)}</ul>")
+                blocks.append({"bullets": items})
                 items = []
             if line:
-                parts.append(f"<p>{html.escape(line)}</p>")
-        text = "".join(parts)
-        head = ("<tr><th>case</th><th>design</th><th>your view</th><th>AI advice</th>"
-                "<th>your decision</th><th>right answer</th><th>why</th></tr>")
-        body = []
+                blocks.append({"text": line, "bullets": []})
         by_id = {c.case_id: c for c in s.cases}
-        for r in s.results():
-            mark = "right" if r["right"] else "WRONG"
-            body.append(
-                f"<tr><td>{r['case_id']}</td><td>{r['condition'].replace('_', '-')}</td><td>{r['own_view'] or '-'}</td>"
-                f"<td>{r['ai_advice']}{' (wrong)' if r['ai_wrong'] else ''}</td><td>{r['decision']} ({mark})</td>"
-                f"<td>{r['correct']}</td><td>{html.escape(by_id[r['case_id']].why)}</td></tr>")
-        return f"{text}<table><caption>Your decisions, case by case</caption>{head}{''.join(body)}</table>"
+        rows = [dict(r, design=r["condition"].replace("_", "-"), own_view=r["own_view"] or "-",
+                     why=by_id[r["case_id"]].why) for r in s.results()]
+        return templating.render("coursekit.widgets", "review_results.html.j2", blocks=blocks, rows=rows)
+
+
+def _part(name: str, *args) -> str:
+    """One macro of ``review_case.html.j2``: the header, the case, the advice, a status line."""
+    return str(getattr(templating.environment("coursekit.widgets").get_template("review_case.html.j2").module,
+                       name)(*args))
 
 
 def review(seed: int | None = None) -> ReviewWidget:

@@ -119,6 +119,45 @@ class GradeReport:
                 "counts": {s.value: self.count(s) for s in SubmissionStatus},
                 "workers": self.workers, "seconds": round(self.seconds, 2)}
 
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status is FAILED]
+
+    @property
+    def limited(self) -> list[Outcome]:
+        """Graded, but learner code hit a limit on some question."""
+        return [o for o in self.outcomes if o.status is GRADED and o.notes]
+
+    @property
+    def scored(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.score is not None and o.max_score]
+
+    @property
+    def mean_score(self) -> float | None:
+        return sum(o.score for o in self.scored) / len(self.scored) if self.scored else None
+
+    def __str__(self) -> str:
+        """The trainer's summary that ``coursekit cohort grade`` prints."""
+        lines = [f"{self.module}: {len(self.outcomes)} submissions in {self.seconds:.1f} s with {self.workers} "
+                 f"worker(s): {self.count(GRADED)} graded, {self.count(FAILED)} failed, "
+                 f"{self.count(SKIPPED)} skipped as unchanged"]
+        if self.failed:
+            lines.append("failed (no grade was recorded; fix and collect again, then grade):")
+            lines += [f"  {o.learner}: {o.reason}" for o in self.failed]
+        if self.limited:
+            lines.append("graded, but learner code hit a limit:")
+            lines += [f"  {o.learner}: {'; '.join(o.notes)}" for o in self.limited]
+        if self.scored:
+            lines.append(f"mean autograded score {self.mean_score:.1f} / {self.scored[0].max_score:g}; "
+                         f"written answers to grade by hand: {sum(o.manual_pending for o in self.scored)} (formgrader)")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        from coursekit.platform.rendering import render
+
+        return render("grade_report.html.j2", report=self, graded=self.count(GRADED), failed_n=self.count(FAILED),
+                      skipped=self.count(SKIPPED))
+
 
 # ---------------------------------------------------------------------------------------------
 # Records of what was graded
