@@ -996,10 +996,59 @@ def module_findings(module: Module, grade: bool = True, workers: int = 2) -> lis
     """Every rule on one module (the grading rules only with ``grade``), before waivers."""
     out = static_findings(module)
     if module.solution_notebook.exists():
-        out += answers_in_lesson(module)
+        cache = _Cache(module)
+        values = cache.get("answer_values")
+        if values is None:
+            values = cache.put("answer_values", answer_values(module))
+        out += answers_in_lesson(module, values)
         if grade:
-            out += grading_findings(grade_variants(module, workers=workers))
+            found = cache.get("grading")
+            if found is None:
+                found = cache.put("grading", [vars(f) for f in grading_findings(grade_variants(module, workers=workers))])
+            out += [Finding(**f) for f in found]
     return out
+
+
+class _Cache:
+    """What running and grading a module's solution found, kept until anything it depends on changes.
+
+    Running the solution and grading its variants take about a minute a module, and an author runs
+    the check again and again. The result is kept in ``.coursekit/lint/<module>.json`` in the course
+    folder (ignored by git), under a key made of the module's source folder, the course's nbgrader
+    configuration and the kit's own code: a change to any of them runs everything again.
+    """
+
+    def __init__(self, module: Module):
+        import hashlib
+
+        self.path = paths.course_root() / ".coursekit" / "lint" / f"{module.id}.json"
+        h = hashlib.sha256()
+        package = Path(__file__).resolve().parents[2]            # the coursekit package
+        course_files = sorted(p for p in module.solution_notebook.parent.rglob("*") if p.is_file()
+                              and ".ipynb_checkpoints" not in p.parts)
+        for f in [*course_files, paths.course_config_file(), *sorted(package.rglob("*.py"))]:
+            if f.is_file():
+                h.update(str(f.name).encode())
+                h.update(f.read_bytes())
+        self.key = h.hexdigest()
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        self.data = data if isinstance(data, dict) and data.get("key") == self.key else {"key": self.key}
+
+    def get(self, name: str):
+        return self.data.get(name)
+
+    def put(self, name: str, value):
+        from coursekit.platform import fileio
+
+        self.data[name] = value
+        try:
+            fileio.atomic_write_text(self.path, json.dumps(self.data, indent=1))
+        except (OSError, TypeError, ValueError):
+            pass          # a read-only course folder or an odd value: check again next time
+        return value
 
 
 def apply_waivers(findings: list[Finding], waivers: list[Waiver], module_ids: list[str],

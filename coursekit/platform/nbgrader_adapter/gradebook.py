@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from coursekit.platform.nbgrader_adapter.config import ensure_env_bin_on_path
@@ -92,6 +93,7 @@ def with_sqlite_timeout(db_url: str, seconds: int = 60) -> str:
     return db_url + ("&" if "?" in db_url else "?") + f"timeout={seconds}"
 
 
+@lru_cache(maxsize=1)
 def alembic_head() -> str | None:
     """The gradebook schema version this nbgrader expects, read in this process.
 

@@ -36,7 +36,16 @@ def copy_source(src: Path, dest: Path, cfg: Config | None = None) -> None:
 
 def generate(root: Path, module_id: str, *, db_url: str | None = None, base: Config | None = None,
              extra: Config | None = None, what: str = "generate the release") -> None:
-    """Run ``generate_assignment`` for ``root/source/<module_id>``; a failure is one UsageError."""
+    """Run ``generate_assignment`` for ``root/source/<module_id>``; a failure is one UsageError.
+
+    A new gradebook is stamped with nbgrader's schema version first, which spares nbgrader the
+    seconds it spends running ``alembic`` in a subprocess to find it.
+    """
+    from coursekit.platform.nbgrader_adapter import gradebook
+
+    url = db_url or f"sqlite:///{Path(root) / 'gradebook.db'}"
+    if gradebook.sqlite_path(url) is not None and not gradebook.sqlite_path(url).exists():
+        gradebook.stamp_new_gradebook(url)
     result = api(root, db_url, extra, base).generate_assignment(module_id, force=True, create=True)
     if not result.get("success"):
         raise UsageError(f"{module_id}: nbgrader could not {what}: {failure_line(result)}")
