@@ -67,10 +67,11 @@ def test_lab_opens_on_the_start_page(lab_server, tmp_path):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(f"{lab_server}/", wait_until="domcontentloaded")  # redirects to the start page
-        # The default URL opens START.ipynb, whose stored output lists the syllabus's modules.
+        # The default URL opens START.ipynb, whose generated Markdown table lists the syllabus's
+        # modules: shown rendered, with nothing to run.
         first = syllabus.modules()[0].title
         try:
-            page.get_by_text(first).first.wait_for(timeout=60_000)
+            page.locator(".jp-RenderedMarkdown table").get_by_text(first).first.wait_for(timeout=60_000)
         finally:
             page.screenshot(path=str(tmp_path / "start.png"))
         assert page.get_by_text("Checking an exercise").count() >= 1
