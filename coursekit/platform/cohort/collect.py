@@ -107,10 +107,8 @@ def _file(cohort: Cohort, module_id: str, learner: str, up: _Upload, report: Col
         report.unchanged.append(learner)
         return
     dest.mkdir(parents=True, exist_ok=True)
-    for name, extra in (up.extras or {}).items():
-        (dest / name).write_bytes(extra)
-    fileio.atomic_write(target, data)
-    stamp.write_text(up.timestamp or _now(), encoding="utf-8")
+    fileio.atomic_write_many({**{dest / name: extra for name, extra in (up.extras or {}).items()},
+                              target: data, stamp: (up.timestamp or _now()).encode("utf-8")})
     report.collected.append(learner)
 
 

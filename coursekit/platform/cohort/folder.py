@@ -26,7 +26,7 @@ from pathlib import Path
 from traitlets.config import Config
 
 from coursekit.errors import UsageError
-from coursekit.platform import nbgrader_adapter, syllabus
+from coursekit.platform import fileio, nbgrader_adapter, syllabus
 from coursekit.platform.nbgrader_adapter import gradebook as nbgb
 from coursekit.platform.nbgrader_adapter import release as nbrelease
 from coursekit.platform.nbgrader_adapter.gradebook import NOTEBOOK
@@ -167,8 +167,7 @@ class Cohort:
             return False
         nbrelease.generate(self.root, module_id, db_url=self.db_url, base=self.config(),
                            what="generate the module")
-        stamp.parent.mkdir(parents=True, exist_ok=True)
-        stamp.write_text(digest)
+        fileio.atomic_write_text(stamp, digest)
         return True
 
     # ---- learners ------------------------------------------------------------------------

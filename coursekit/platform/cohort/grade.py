@@ -375,8 +375,7 @@ def _new_run_dir(cohort: Cohort) -> Path:
     except OSError:
         pass
     run_dir = Path(tempfile.mkdtemp(prefix="ck-grade-"))
-    note.parent.mkdir(parents=True, exist_ok=True)
-    note.write_text(str(run_dir), encoding="utf-8")
+    fileio.atomic_write_text(note, str(run_dir))
     return run_dir
 
 

@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from coursekit.errors import UsageError
-from coursekit.platform import paths
+from coursekit.platform import fileio, paths
 from coursekit.platform.grading.limits import Limits
 from coursekit.platform.grading.results import CheckResult, RunStatus
 
@@ -47,8 +47,7 @@ def prepare_course(module, root: Path) -> None:
         return
     release.copy_source(src, root / "source" / module.id)
     release.generate(root, module.id, what="prepare the module for checking")
-    stamp.parent.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(digest)
+    fileio.atomic_write_text(stamp, digest)
 
 
 def identify_module(nb, path: Path):
