@@ -61,7 +61,7 @@ def _check_db_url(db_url: str) -> str:
 
 def config_text(db_url: str | None, exchange: str | None, course_id: str) -> str:
     """The cohort's nbgrader_config.py: the kit's shared config, then this cohort's settings."""
-    shared = (paths.course_root() / "course" / "nbgrader_config.py").read_text(encoding="utf-8")
+    shared = paths.course_config_file().read_text(encoding="utf-8")
     lines = [
         f"{MARK}: written by `coursekit cohort init`.",
         "# nbgrader reads this file when you run its commands in this folder (formgrader too), and",

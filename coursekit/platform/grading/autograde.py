@@ -1,12 +1,14 @@
-"""Autograde one submission with nbgrader, under time and memory limits, and read the result.
+"""Autograde one submission with nbgrader, under the course's limits.
 
 nbgrader does the grading. What this module adds:
-- learner code runs in ``coursekit.platform.grading.sandbox_kernel`` (a memory limit), with a per-cell time limit,
-  and the whole autograde runs in its own process group with a wall-clock limit;
+- learner code runs in ``coursekit.platform.grading.sandbox_kernel`` (memory and CPU limits),
+  with a per-cell time limit, and the whole autograde runs in its own process group with a
+  wall-clock limit (all from :mod:`coursekit.platform.grading.limits`);
 - kernels talk over IPC sockets on a per-process path, so parallel graders never collide on TCP
   ports (a collision gives a silent zero in plain nbgrader);
-- a status that tells a real zero from a notebook that could not be graded;
-- per-question results with the feedback message a learner needs, never a hidden test's code.
+- a reason, in words, when a notebook could not be graded, so that it is never a silent zero.
+
+The per-question results are read by :mod:`coursekit.platform.grading.results`.
 """
 
 from __future__ import annotations
