@@ -313,6 +313,31 @@ def test_bad_pledge_date_and_missing_ministry(setup, capsys):
     assert "is not valid YAML" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("when, message", [
+    ("2027-02-30", "target_date: '2027-02-30' is not a date"),           # no such day
+    ("9999-12-31", "target_date: 9999-12-31 is more than 50 years away"),
+    ("1999-12-31", "field start_date: must be before the target date 1999-12-31"),
+])
+def test_impossible_or_far_dates_are_one_clear_line(setup, capsys, when, message):
+    # written by hand: YAML reads 2027-02-30 as a date and fails inside the parser
+    text = yaml.safe_dump({k: v for k, v in PLEDGE.items() if k != "target_date"})
+    setup["pledge"].write_text(f"target_date: {when}\nstart_date: 2025-09-01\n" + text)
+    assert run(setup) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err, err
+    assert not setup["out"].exists()
+
+
+def test_a_target_with_nobody_in_its_profiles_reports_0_of_0(setup, capsys):
+    nobody = dict(PLEDGE["targets"][0], name="Auditors test for bias", profiles=["oversight_audit"])
+    setup["pledge"].write_text(yaml.safe_dump(dict(PLEDGE, targets=[PLEDGE["targets"][0], nobody])))
+    assert run(setup) == 0
+    page = (setup["out"] / "report.html").read_text()
+    assert "Auditors test for bias" in page and "nobody on the roster" in page
+    rows = read_csv(setup["out"] / "progress.csv")
+    assert rows[rows["target"] == "Auditors test for bias"]["staff"].tolist() == ["0"]
+
+
 def test_bad_gradebooks(setup, capsys):
     missing = setup["tmp"] / "nope.db"
     assert run(setup, gradebooks=[setup["a"], missing]) == 2

@@ -124,13 +124,28 @@ def _id_list(value, where: str, known: list[str], what: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+#: A pledge is due within this many years (a later date is a typing mistake, and breaks the charts).
+MAX_YEARS_AHEAD = 50
+
+
+class _DatesAsText(yaml.SafeLoader):
+    """YAML's safe loader, but dates stay text: ``_as_date`` then explains a date such as
+    2027-02-30, which the plain loader rejects from deep inside the parser."""
+
+
+_DatesAsText.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def load_pledge(path: str | Path) -> Pledge:
     """Read and check a pledge file; one UsageError naming the file and field for any problem."""
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"{path}: no such pledge file" + (" (it is a folder)" if path.is_dir() else ""))
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_DatesAsText)
     except UnicodeDecodeError:
         raise UsageError(f"{path}: is not UTF-8 text; save the pledge as a UTF-8 YAML file")
     except yaml.YAMLError as exc:
@@ -170,6 +185,9 @@ def load_pledge(path: str | Path) -> Pledge:
         name = str(t.get("name") or "").strip() or _default_name(profs, comps, level)
         targets.append(Target(name, profs, comps, level, share))
     target_date = _as_date(data["target_date"], f"{path}: field target_date")
+    if target_date > date.today() + timedelta(days=365 * MAX_YEARS_AHEAD):
+        raise UsageError(f"{path}: field target_date: {target_date} is more than {MAX_YEARS_AHEAD} years away; "
+                         "give the date the pledge is really due")
     start = _as_date(data["start_date"], f"{path}: field start_date") if data.get("start_date") else None
     if start is not None and start >= target_date:
         raise UsageError(f"{path}: field start_date: must be before the target date {target_date}")
@@ -544,7 +562,9 @@ class Report:
         return text + (f"; report in {self.page}" if self.page is not None else "")
 
 
-def _status(current, target_share, projected, target_date, as_of) -> str:
+def _status(current, target_share, projected, target_date, as_of, staff: int = 1) -> str:
+    if staff == 0:
+        return "no staff"
     if current is None:
         return "hidden"
     if current >= target_share:
@@ -581,7 +601,7 @@ def _rows(res: TargetResult, min_group: int) -> list[GroupRow]:
     out = []
 
     def row(group, d, p, c, n, k, hidden):
-        if n == 0 and not hidden:
+        if n == 0 and not hidden and group != "all":   # the whole target always has its row, 0 of 0 included
             return
         out.append(GroupRow(group, d, p, c, None if hidden else int(n), None if hidden else int(k),
                             None if hidden or n == 0 else k / n, bool(hidden)))
@@ -636,7 +656,7 @@ def build(pledge: Pledge, roster: pd.DataFrame, gradebooks: list, min_group: int
                 projected = as_of_date + timedelta(days=math.ceil(days))
         elif current is not None and current >= t.share:
             projected = as_of_date
-        status = _status(current, t.share, projected, pledge.target_date, as_of_date)
+        status = _status(current, t.share, projected, pledge.target_date, as_of_date, res.staff)
         reports.append(TargetReport(res, rows, current, pace, projected, status))
     rep = Report(pledge, as_of_date, reports, merged, len(roster), len(gradebooks), min_group)
     phase("attainment, trajectory, groups")

@@ -36,6 +36,7 @@ STATUS_TEXT = {
     "not on track": "not on track: at the pace of recent months the pledge will not be met in time",
     "missed": "the target date has passed and the pledge was not met",
     "hidden": "figures hidden: fewer staff in these profiles than the minimum group size",
+    "no staff": "nobody on the roster is in these profiles, so there is nothing to measure",
 }
 
 
@@ -157,6 +158,9 @@ def fig_competencies(tr):
 
 def key_sentence(tr, pledge) -> str:
     t, res = tr.result.target, tr.result
+    if res.staff == 0:
+        return (f"There is nobody on the roster in these profiles ({_who(t)}): this target reports 0 of 0. "
+                "Add the staff to the roster, or take the target out of the pledge.")
     if tr.current is None:
         return (f"There are fewer than the minimum group size of staff on the roster in these profiles "
                 f"({_who(t)}), so no figures are shown for this target.")
