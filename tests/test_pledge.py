@@ -358,29 +358,36 @@ def test_not_a_database_names_the_file(setup, capsys):
 # ---------------------------------------------------------------------------------------------
 # The fast whole-population path and the records path apply the same rule
 
-def test_report_path_agrees_with_attained_levels(tmp_path, monkeypatch):
+@pytest.mark.parametrize("n_gradebooks", [1, 2])
+def test_report_path_agrees_with_attained_levels(tmp_path, monkeypatch, n_gradebooks):
+    """The pledge's fast path and the evidence records give each person the same level; with two
+    gradebooks (a person weak in one cohort and strong in another) each item counts once, with
+    the best result, as ``coursekit progress`` counts it."""
     root = ec.make_root(tmp_path / "root")
     ec.use_root(monkeypatch, root)
     rng = random.Random(7)
-    subs, rows = [], []
+    subs, rows = [[] for _ in range(n_gradebooks)], []
     for i in range(30):
         lid = f"l{i:02d}"
         rows.append((lid, "", "", "", "D" + str(i % 3), rng.choice(["caseworker", "policy_officer"]), False))
         for mid, spec in ec.MODULES.items():
-            if rng.random() < 0.85:
-                scores = {q.gid: (None if q.manual and rng.random() < 0.3 else rng.choice([0, q.points / 2, q.points]))
-                          for q in spec["items"]}
-                subs.append((lid, mid, scores, ec.at(1 + rng.randrange(25), 1 + rng.randrange(5))))
-    gb = tmp_path / "gb.db"
-    ec.make_gradebook(gb, subs)
+            for g in range(n_gradebooks):
+                if rng.random() < 0.85:
+                    scores = {q.gid: (None if q.manual and rng.random() < 0.3 else rng.choice([0, q.points / 2, q.points]))
+                              for q in spec["items"]}
+                    subs[g].append((lid, mid, scores, ec.at(1 + rng.randrange(25), 1 + rng.randrange(5))))
+    gbs = [tmp_path / f"gb{g}.db" for g in range(n_gradebooks)]
+    for gb, part in zip(gbs, subs):
+        ec.make_gradebook(gb, part)
     roster = pledge.load_roster(write_roster(tmp_path / "r.csv", rows))
     comps = ("fairness_testing", "human_oversight", "ai_fit")
     target = pledge.Target("all", ("caseworker", "policy_officer"), comps, "working", 0.5)
     tags = evidence.course_tags().for_competencies(comps)
-    merged = gradebook_read.merge_reads(pd.Index(roster["learner_id"]), [evidence.locate(gb)], tags, np.datetime64(NOW, "ns"))
+    merged = gradebook_read.merge_reads(pd.Index(roster["learner_id"]), [evidence.locate(gb) for gb in gbs], tags,
+                                        np.datetime64(NOW, "ns"))
     res = pledge.target_progress(target, roster, merged, pledge._grid(np.datetime64("2025-01-01", "ns"),
                                                                        np.datetime64(NOW, "ns")))
-    levels = evidence.attained_levels(evidence.records(gb))
+    levels = evidence.attained_levels(pd.concat([evidence.records(gb) for gb in gbs], ignore_index=True))
     from coursekit.platform import competencies
     fw = competencies.framework()
     for k, lid in enumerate(roster["learner_id"]):

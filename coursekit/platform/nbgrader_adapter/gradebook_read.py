@@ -536,8 +536,9 @@ def merge_reads(ids: pd.Index, gradebooks: list, tags: "Tags", as_of: np.datetim
         del raw, l, keep, t, nat
     cat = lambda i, dt: np.concatenate([p[i] for p in parts]).astype(dt) if parts else np.empty(0, dt)  # noqa: E731
     learner, item, frac, when = cat(0, np.int32), cat(1, np.int32), cat(2, np.float64), cat(3, np.int64)
+    several = len(parts) > 1
     parts.clear()
-    if len(parts) > 1:
+    if several:
         # per (person, item), in time order (better first on the same date): keep the results that
         # beat every earlier one, each with its gain over the best before it
         order = np.lexsort((-frac, when, item, learner))
