@@ -1,4 +1,5 @@
-"""Writing files so that a crash or a full disk never leaves a half-written one behind.
+"""Files on disk: writing them so that a crash or a full disk never leaves a half-written one
+behind, and a digest of a folder's contents.
 
 Every file the platform writes goes through here: a temporary file beside the target, then one
 rename. :func:`atomic_write_many` stages several files first and renames them only when all are
@@ -7,6 +8,7 @@ written, so a set of files (a dataset and its manifest) changes together or not 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -62,6 +64,18 @@ def atomic_copy(src: Path, dest: Path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def folder_digest(folder: Path, skip: tuple[str, ...] = (".ipynb_checkpoints", "__pycache__")) -> str:
+    """SHA-256 over the relative names and bytes of every file under ``folder`` (folders named in
+    ``skip`` left out): equal exactly when the contents are."""
+    folder = Path(folder)
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        if p.is_file() and not any(part in skip for part in p.relative_to(folder).parts):
+            h.update(p.relative_to(folder).as_posix().encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()
 
 
 def atomic_write_many(files: dict[Path, bytes]) -> None:

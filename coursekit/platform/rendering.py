@@ -5,10 +5,6 @@ from __future__ import annotations
 from coursekit import templating
 
 
-def environment():
-    return templating.environment("coursekit.platform")
-
-
 def render(template: str, **context) -> str:
     """Render ``coursekit/platform/templates/<template>`` with ``context``."""
     return templating.render("coursekit.platform", template, **context)

@@ -37,7 +37,7 @@ import nbformat
 import yaml
 
 from coursekit.errors import UsageError
-from coursekit.platform import competencies
+from coursekit.platform import competencies, fileio
 from coursekit.platform import notebooks
 from coursekit.platform.nbgrader_adapter import cells
 from coursekit.platform import paths
@@ -1024,9 +1024,8 @@ class _Cache:
         self.path = paths.course_root() / ".coursekit" / "lint" / f"{module.id}.json"
         h = hashlib.sha256()
         package = Path(__file__).resolve().parents[2]            # the coursekit package
-        course_files = sorted(p for p in module.solution_notebook.parent.rglob("*") if p.is_file()
-                              and ".ipynb_checkpoints" not in p.parts)
-        for f in [*course_files, paths.course_config_file(), *sorted(package.rglob("*.py"))]:
+        h.update(fileio.folder_digest(module.solution_notebook.parent).encode())
+        for f in [paths.course_config_file(), *sorted(package.rglob("*.py"))]:
             if f.is_file():
                 h.update(str(f.name).encode())
                 h.update(f.read_bytes())
@@ -1041,8 +1040,6 @@ class _Cache:
         return self.data.get(name)
 
     def put(self, name: str, value):
-        from coursekit.platform import fileio
-
         self.data[name] = value
         try:
             fileio.atomic_write_text(self.path, json.dumps(self.data, indent=1))

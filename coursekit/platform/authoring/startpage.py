@@ -9,19 +9,13 @@ from __future__ import annotations
 
 import json
 
-import yaml
-
-from coursekit.platform import fileio, paths, syllabus
+from coursekit.platform import competencies, fileio, paths, syllabus
 
 GENERATED = {"generated": "modules"}
 
 
 def _profile_names() -> dict:
-    path = paths.competencies_dir() / "profiles.yml"
-    if not path.exists():
-        return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {p["id"]: p.get("name", p["id"]) for p in data.get("profiles", []) if isinstance(p, dict)}
+    return {pid: p.name for pid, p in competencies.profiles().items()}
 
 
 def _cell(text: str) -> str:

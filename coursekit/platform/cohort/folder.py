@@ -35,15 +35,6 @@ CONFIG_NAME = "nbgrader_config.py"
 MARK = "# coursekit cohort folder"
 
 
-def _digest_folder(folder: Path) -> str:
-    h = hashlib.sha256()
-    for p in sorted(folder.rglob("*")):
-        if p.is_file() and ".ipynb_checkpoints" not in p.parts and "__pycache__" not in p.parts:
-            h.update(str(p.relative_to(folder)).encode())
-            h.update(p.read_bytes())
-    return h.hexdigest()
-
-
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -156,7 +147,7 @@ class Cohort:
         return self.root / "feedback" / learner / module_id
 
     def source_digest(self, module_id: str) -> str:
-        return _digest_folder(self.source_dir(module_id))
+        return fileio.folder_digest(self.source_dir(module_id))
 
     def ensure_generated(self, module_id: str, force: bool = False) -> bool:
         """Run generate_assignment when the release is missing or the source changed. True if it ran."""

@@ -12,7 +12,6 @@ grading machinery.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import sys
@@ -25,15 +24,6 @@ from coursekit.platform.grading.limits import Limits
 from coursekit.platform.grading.results import CheckResult, RunStatus
 
 
-def _digest(folder: Path) -> str:
-    h = hashlib.sha256()
-    for p in sorted(folder.rglob("*")):
-        if p.is_file() and ".ipynb_checkpoints" not in p.parts:
-            h.update(str(p.relative_to(folder)).encode())
-            h.update(p.read_bytes())
-    return h.hexdigest()
-
-
 def prepare_course(module, root: Path) -> None:
     """Copy the module's source into the personal course and (re)generate it when it changed."""
     from coursekit.platform.nbgrader_adapter import release
@@ -42,7 +32,7 @@ def prepare_course(module, root: Path) -> None:
     if not module.solution_notebook.exists():
         raise UsageError(f"module {module.id} has no source notebook at {module.solution_notebook}")
     stamp = root / ".stamps" / f"{module.id}.sha256"
-    digest = _digest(src)
+    digest = fileio.folder_digest(src)
     if stamp.exists() and stamp.read_text() == digest and (root / "gradebook.db").exists():
         return
     release.copy_source(src, root / "source" / module.id)
