@@ -26,6 +26,8 @@ c.GradingLimits.cell_timeout = 30       # seconds one cell may run
 c.GradingLimits.notebook_timeout = 300  # seconds the whole notebook may take
 c.GradingLimits.memory_mb = 4096        # memory (address space) of the learner's kernel, MiB
 c.GradingLimits.cpu_seconds = 300       # CPU time of the learner's kernel
+c.GradingLimits.max_processes = 64      # processes and threads of learner code at once
+c.GradingLimits.scratch_mb = 512        # largest file learner code may write, MiB
 c.Execute.interrupt_on_timeout = True
 
 # Feedback never shows hidden tests (nbgrader shows them by default, issue #917).

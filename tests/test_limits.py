@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
-import textwrap
 
 import pytest
 from traitlets.config import Config
 
 from coursekit.errors import UsageError
-from coursekit.platform.grading import autograde, limits
+from coursekit.platform.grading import limits
 from coursekit.platform.grading.results import CheckResult, QuestionResult, RunStatus, Status
 
 
 def test_course_config_sets_the_defaults_and_flags_override_them():
     course = limits.resolve()                       # course/nbgrader_config.py
-    assert course == limits.Limits(cell_timeout=30, notebook_timeout=300, memory_mb=4096, cpu_seconds=300)
+    assert course == limits.Limits(cell_timeout=30, notebook_timeout=300, memory_mb=4096, cpu_seconds=300,
+                                   max_processes=64, scratch_mb=512)
     cfg = Config()
     cfg.GradingLimits.cell_timeout = 7
     cfg.GradingLimits.cpu_seconds = 40
@@ -41,25 +40,48 @@ def test_the_check_command_and_the_check_cell_resolve_the_same_limits(tmp_path):
     assert limits.from_arguments(parser.parse_args(["--cpu-seconds", "9"])).cpu_seconds == 9
 
 
-def test_kernelspec_passes_memory_and_cpu_limits(tmp_path):
-    lim = limits.Limits(memory_mb=1234, cpu_seconds=56)
-    spec = json.loads((autograde.write_kernelspec(tmp_path, lim) / "kernels" / autograde.KERNEL_NAME
-                       / "kernel.json").read_text())
-    assert spec["env"] == {"COURSEKIT_MEMORY_MB": "1234", "COURSEKIT_CPU_SECONDS": "56"}
-    assert spec["argv"][1:3] == ["-m", "coursekit.platform.grading.sandbox_kernel"]
+def _run_cells(tmp_path, code: str, **limits_kw) -> dict:
+    """Run one cell in the grading runner under ``limits_kw``; the cell's outputs and how the run ended."""
+    from coursekit.platform.grading import byvalue
+
+    job = tmp_path / "job"
+    scratch = job / "scratch"
+    scratch.mkdir(parents=True)
+    (job / "job.json").write_text(json.dumps({"steps": [{"cell": 0, "code": code}], "result": str(job / "result.json"),
+                                              "scratch": str(scratch), "cwd": str(scratch)}))
+    runner = byvalue.Runner.start(tmp_path)
+    try:
+        run = runner.run(job, limits.Limits(**limits_kw))
+    finally:
+        runner.close()
+    result = byvalue._read_result(job) or {"cells": {}}
+    return {"run": run, "outputs": result["cells"].get("0", {}).get("outputs", [])}
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="rlimits are POSIX")
-def test_the_cpu_limit_stops_a_busy_loop():
-    code = textwrap.dedent("""
-        from coursekit.platform.grading.sandbox_kernel import apply_limits
-        apply_limits()
-        while True:
-            pass
-    """)
-    proc = subprocess.run([sys.executable, "-c", code], env={"COURSEKIT_CPU_SECONDS": "1", "PATH": ""},
-                          capture_output=True, timeout=60)
-    assert proc.returncode != 0          # SIGXCPU (or SIGKILL at the hard limit), never a hang
+def test_the_cpu_limit_stops_a_busy_loop(tmp_path):
+    got = _run_cells(tmp_path, "while True:\n    pass", cpu_seconds=1, cell_timeout=60)
+    assert got["run"]["exit"] != 0 and got["run"]["status"] == "ok"   # SIGXCPU, never a hang
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no signals to interrupt a cell")
+def test_a_cell_over_its_time_limit_is_interrupted_and_the_run_goes_on(tmp_path):
+    got = _run_cells(tmp_path, "import time\ntime.sleep(30)", cell_timeout=1)
+    assert got["run"]["status"] == "ok"
+    assert [o.get("ename") for o in got["outputs"] if o["output_type"] == "error"] == ["CellTimeoutError"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no signals to interrupt a cell")
+def test_a_cell_that_ignores_the_interrupt_is_killed(tmp_path):
+    code = "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\ntime.sleep(30)"
+    got = _run_cells(tmp_path, code, cell_timeout=1)
+    assert got["run"]["status"] == "cell-timeout-killed"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="rlimits are POSIX")
+def test_the_memory_limit_raises_memory_error_in_learner_code(tmp_path):
+    got = _run_cells(tmp_path, "b = bytearray(3 * 1024 ** 3)", memory_mb=2048)
+    assert [o.get("ename") for o in got["outputs"] if o["output_type"] == "error"] == ["MemoryError"]
 
 
 def test_a_check_result_renders_itself_and_escapes_learner_text():

@@ -60,7 +60,9 @@ def register(sub) -> None:
 
     q = cs.add_parser("grade", help="autograde every new or changed submission, in parallel",
                       description="Autograde the submissions of MODULE with nbgrader, several at a time, under a "
-                      "per-cell and a per-notebook time limit and a memory limit. Each submission ends graded, "
+                      "per-cell and a per-notebook time limit and a memory limit, learner code isolated from the grader's "
+                      "files, the network and other learners, and the hidden tests run apart from learner code. "
+                      "Each submission ends graded, "
                       "failed (with the reason) or skipped (unchanged since it was graded). Exit status 1 "
                       "when any failed.")
     _dir(q)
@@ -71,6 +73,9 @@ def register(sub) -> None:
     limits.add_arguments(q)
     q.add_argument("--quiet", action="store_true", help="no progress bar")
     q.add_argument("--db-writes", choices=["merge", "direct"], default="merge", help=argparse.SUPPRESS)
+    q.add_argument("--allow-unisolated", action="store_true",
+                   help="grade even where learner code cannot be isolated (no Landlock: macOS, Windows, old Linux); "
+                        "only for submissions you trust")
     q.set_defaults(func=run_grade)
 
     q = cs.add_parser("feedback", help="HTML feedback for each learner, hidden tests stripped",
@@ -155,7 +160,8 @@ def run_grade(args) -> int:
 
     cohort = _cohort(args)
     rep = grade.grade(cohort, args.module, workers=args.workers, force=args.force,
-                      limits=_limits(args, cohort), progress=not args.quiet, db_writes=args.db_writes)
+                      limits=_limits(args, cohort), progress=not args.quiet, db_writes=args.db_writes,
+                      allow_unisolated=args.allow_unisolated)
     print(json.dumps(rep.as_json(), indent=1) if args.json else rep)
     return 1 if rep.count(grade.FAILED) else 0
 

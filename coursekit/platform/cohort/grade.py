@@ -109,6 +109,7 @@ class GradeReport:
     workers: int
     seconds: float
     db_writes: str = "merge"
+    isolation: str = ""
 
     def count(self, status: SubmissionStatus) -> int:
         return sum(o.status == status for o in self.outcomes)
@@ -117,7 +118,7 @@ class GradeReport:
         return {"module": self.module,
                 "submissions": [o.as_json() for o in sorted(self.outcomes, key=lambda o: o.learner)],
                 "counts": {s.value: self.count(s) for s in SubmissionStatus},
-                "workers": self.workers, "seconds": round(self.seconds, 2)}
+                "workers": self.workers, "seconds": round(self.seconds, 2), "isolation": self.isolation}
 
     @property
     def failed(self) -> list[Outcome]:
@@ -141,6 +142,10 @@ class GradeReport:
         lines = [f"{self.module}: {len(self.outcomes)} submissions in {self.seconds:.1f} s with {self.workers} "
                  f"worker(s): {self.count(GRADED)} graded, {self.count(FAILED)} failed, "
                  f"{self.count(SKIPPED)} skipped as unchanged"]
+        if self.isolation:
+            from coursekit.platform.grading.isolation import EXPLAIN, Level
+
+            lines.append(f"isolation: {self.isolation} ({EXPLAIN[Level(self.isolation)]})")
         if self.failed:
             lines.append("failed (no grade was recorded; fix and collect again, then grade):")
             lines += [f"  {o.learner}: {o.reason}" for o in self.failed]
@@ -243,7 +248,7 @@ class _Worker:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
             env=env, start_new_session=True, text=True, encoding="utf-8", bufsize=1,
         )
-        setup = {"limits": limits.as_dict(), "ipc_dir": str(wdir / "ipc")}
+        setup = {"limits": limits.as_dict(), "work_dir": str(wdir / "work")}
         self.proc.stdin.write(json.dumps(setup) + "\n")
         self.proc.stdin.flush()
         threading.Thread(target=self._read, args=(events,), daemon=True).start()
@@ -307,9 +312,16 @@ def default_workers() -> int:
 # The batch
 
 def grade(cohort: Cohort, module_id: str, workers: int | None = None, force: bool = False,
-          limits: Limits | None = None, progress: bool = True, db_writes: str = "merge") -> GradeReport:
+          limits: Limits | None = None, progress: bool = True, db_writes: str = "merge",
+          allow_unisolated: bool = False) -> GradeReport:
+    from coursekit.platform.grading import isolation
+
     if workers is not None and workers < 1:
         raise UsageError(f"--workers {workers}: give 1 or more (default: the number of cores)")
+    level = isolation.probe().level
+    if level is isolation.Level.NONE and not allow_unisolated:
+        raise UsageError(f"{isolation.EXPLAIN[level]}. Grade on Linux 5.13 or later (a JupyterHub server or a "
+                         "Linux machine), or, if you trust every submission, add --allow-unisolated")
     cohort.require_module(module_id)
     limits = limits or limits_mod.resolve(cohort.config())
     workers = workers or default_workers()
@@ -353,7 +365,7 @@ def grade(cohort: Cohort, module_id: str, workers: int | None = None, force: boo
         finally:
             main_gb.close()
     return GradeReport(module_id, [outcomes[k] for k in sorted(outcomes)], workers,
-                       time.monotonic() - started, db_writes)
+                       time.monotonic() - started, db_writes, level.value)
 
 
 def _now() -> str:
@@ -385,8 +397,6 @@ def _run(cohort, module_id, jobs, n_workers, limits, progress, db_writes, main_g
 
     run_dir = _new_run_dir(cohort)
     env = dict(os.environ)
-    env["JUPYTER_PATH"] = str(autograde.write_kernelspec(run_dir / "jupyter", limits)) + (
-        os.pathsep + env["JUPYTER_PATH"] if env.get("JUPYTER_PATH") else "")
     env["COURSEKIT_PARENT_PID"] = str(os.getpid())
     env.setdefault("MPLBACKEND", "Agg")
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
@@ -431,7 +441,8 @@ def _run(cohort, module_id, jobs, n_workers, limits, progress, db_writes, main_g
         else:
             job["db_url"] = cohort.db_url
             job["sqlite_timeout"] = int(os.environ.get("COURSEKIT_SQLITE_TIMEOUT", "5"))
-        w.send(job, limits.notebook_timeout)
+        # The learner's run and the tests' run each have the notebook limit; this catches a stuck grader.
+        w.send(job, 2 * limits.notebook_timeout + 60)
 
     def result_of(job: dict, res: dict) -> None:
         learner = job["learner"]
@@ -471,6 +482,8 @@ def _run(cohort, module_id, jobs, n_workers, limits, progress, db_writes, main_g
                                  f"{(w.log_tail().strip().splitlines() or ['no message'])[-1][:300]}")
             return
         msg = json.loads(line)
+        if msg.get("ready") is False:
+            raise UsageError(f"a grading worker could not start: {msg.get('error', 'no message')[:300]}")
         if msg.get("ready"):
             w.ready = True
             return

@@ -98,9 +98,9 @@ def _trim_outputs(path: Path) -> bool:
     return changed
 
 
-def grade_one(job: dict, limits, ipc_path: Path) -> dict:
-    from coursekit.platform.grading import autograde
+def grade_one(job: dict, limits, runner, workdir: Path) -> dict:
     from coursekit.platform.cohort.folder import Cohort
+    from coursekit.platform.grading import autograde
 
     cohort = Cohort(job["root"])
     module, learner = job["module"], job["learner"]
@@ -112,8 +112,13 @@ def grade_one(job: dict, limits, ipc_path: Path) -> dict:
         from coursekit.platform.nbgrader_adapter.gradebook import with_sqlite_timeout
 
         db_url = with_sqlite_timeout(job["db_url"], job.get("sqlite_timeout", 5))
-    extra = autograde.grading_config(limits, ipc_path)
-    result = cohort.api(db_url=db_url, extra=extra).autograde(module, learner, force=True, create=True)
+    jobdir = workdir / f"job-{job['id']}"
+    try:
+        result = autograde.grade_submission(cohort.root, module, learner, runner, limits, jobdir,
+                                            lambda extra: cohort.api(db_url=db_url, extra=extra),
+                                            isolate=job.get("isolate", True))
+    finally:
+        shutil.rmtree(jobdir, ignore_errors=True)
     log = (result.get("log") or "") + (result.get("error") or "")
     if not result.get("success"):
         return {"ok": False, "reason": autograde._reason_from_log(log), "log": log[-4000:]}
@@ -122,7 +127,10 @@ def grade_one(job: dict, limits, ipc_path: Path) -> dict:
         return {"ok": False, "reason": "nbgrader wrote no graded notebook", "log": log[-4000:]}
     _trim_outputs(graded)
     nb = json.loads(graded.read_text(encoding="utf-8"))
-    return {"ok": True, "notes": _limit_notes(nb, limits.cell_timeout)}
+    notes = _limit_notes(nb, limits.cell_timeout)
+    if result.get("reason"):
+        notes.insert(0, result["reason"])
+    return {"ok": True, "notes": notes, "isolation": result.get("isolation", "")}
 
 
 def main() -> None:
@@ -133,32 +141,44 @@ def main() -> None:
     sys.stdout = sys.stderr
     os.environ.setdefault("MPLBACKEND", "Agg")
 
-    from coursekit.platform.grading import autograde
+    setup = json.loads(sys.stdin.readline())
+    workdir = Path(setup["work_dir"])
+    workdir.mkdir(parents=True, exist_ok=True)
+
+    from coursekit.platform.grading import autograde, byvalue, isolation
     from coursekit.platform.grading.limits import Limits
+
+    isolation.become_subreaper()
+    runner = byvalue.Runner.start(workdir)     # warms up while nbgrader is imported
     from coursekit.platform.cohort import folder  # noqa: F401  (import nbgrader's machinery once, up front)
     from coursekit.platform.nbgrader_adapter.config import preload
 
     preload()
-
-    setup = json.loads(sys.stdin.readline())
     limits = Limits(**setup["limits"])
-    ipc = Path(setup["ipc_dir"])
-    ipc.mkdir(parents=True, exist_ok=True)
-    proto.write(json.dumps({"ready": True}) + "\n")
+    try:
+        level = runner.wait_ready().get("level", "none")
+    except byvalue.RunnerError as exc:
+        proto.write(json.dumps({"ready": False, "error": str(exc)}) + "\n")
+        return
+    proto.write(json.dumps({"ready": True, "isolation": level}) + "\n")
     for line in sys.stdin:
         if not line.strip():
             continue
         job = json.loads(line)
         started = time.monotonic()
         try:
-            res = grade_one(job, limits, ipc / "kernel")
+            res = grade_one(job, limits, runner, workdir)
         except Exception as exc:
             tb = traceback.format_exc()
             res = {"ok": False, "reason": autograde._reason_from_log(f"{exc.__class__.__name__}: {exc}\n{tb}"),
                    "log": tb[-4000:]}
+            if runner.proc.poll() is not None:      # the runner itself died: a fresh one for the next job
+                runner = byvalue.Runner.start(workdir)
+        isolation.kill_descendants(keep=frozenset({runner.proc.pid}))
         res["id"] = job["id"]
         res["seconds"] = round(time.monotonic() - started, 3)
         proto.write(json.dumps(res) + "\n")
+    runner.close()
 
 
 if __name__ == "__main__":

@@ -1,12 +1,14 @@
-"""Autograde one submission with nbgrader, under the course's limits.
+"""Autograde one submission: learner code sandboxed, tests run by value, nbgrader records the grades.
 
-nbgrader does the grading. What this module adds:
-- learner code runs in ``coursekit.platform.grading.sandbox_kernel`` (memory and CPU limits),
-  with a per-cell time limit, and the whole autograde runs in its own process group with a
-  wall-clock limit (all from :mod:`coursekit.platform.grading.limits`);
-- kernels talk over IPC sockets on a per-process path, so parallel graders never collide on TCP
-  ports (a collision gives a silent zero in plain nbgrader);
-- a reason, in words, when a notebook could not be graded, so that it is never a silent zero.
+What this module adds to nbgrader:
+- the learner's cells and the hidden tests never share a process
+  (:mod:`coursekit.platform.grading.byvalue`), and both run isolated
+  (:mod:`coursekit.platform.grading.isolation`) in children of a pre-warmed runner, under the
+  limits of :mod:`coursekit.platform.grading.limits`;
+- nbgrader's own autograde then scores the notebook those runs produced, with its ``Execute`` and
+  ``ClearOutput`` steps switched off, so grades are recorded exactly as nbgrader records them;
+- the whole autograde runs in its own process group with a wall-clock limit, and a reason, in
+  words, comes back when a notebook could not be graded, so that it is never a silent zero.
 
 The per-question results are read by :mod:`coursekit.platform.grading.results`.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -27,7 +30,7 @@ from traitlets.config import Config
 from coursekit.platform import nbgrader_adapter
 from coursekit.platform.grading.limits import Limits
 
-KERNEL_NAME = "coursekit-sandbox"
+NOTEBOOK = "exercise"
 
 
 @dataclass
@@ -37,44 +40,63 @@ class RunResult:
     ok: bool
     reason: str = ""
     log: str = ""
+    isolation: str = ""
 
 
-def write_kernelspec(jupyter_dir: Path, limits: Limits) -> Path:
-    """A kernelspec that starts the sandboxed kernel; put ``jupyter_dir`` on JUPYTER_PATH."""
-    kdir = jupyter_dir / "kernels" / KERNEL_NAME
-    kdir.mkdir(parents=True, exist_ok=True)
-    spec = {
-        "argv": [sys.executable, "-m", "coursekit.platform.grading.sandbox_kernel", "-f", "{connection_file}"],
-        "display_name": "Python 3 (coursekit grading sandbox)",
-        "language": "python",
-        "env": {"COURSEKIT_MEMORY_MB": str(limits.memory_mb), "COURSEKIT_CPU_SECONDS": str(limits.cpu_seconds)},
-    }
-    (kdir / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
-    return jupyter_dir
-
-
-def grading_config(limits: Limits, ipc_path: Path) -> Config:
+def record_config(valued_dir: Path) -> Config:
+    """nbgrader's autograde, scoring a notebook already run by value (nothing executed again)."""
     c = Config()
-    c.Execute.timeout = limits.cell_timeout
-    c.Execute.kernel_name = KERNEL_NAME
-    # Kernels on IPC sockets under an absolute per-process path (a relative one fails for every
-    # kernel): parallel graders cannot race for the same TCP ports.
-    c.KernelManager.transport = "ipc"
-    c.KernelManager.ip = str(ipc_path)
+    c.Execute.enabled = False
+    c.ClearOutput.enabled = False
+    c.CourseDirectory.submitted_directory = str(valued_dir)
     return c
 
 
-def _worker(root: str, module_id: str, student: str, db_url: str | None, limits: dict) -> dict:
+def grade_submission(root: Path, module_id: str, student: str, runner, limits: Limits, workdir: Path,
+                     make_api, *, isolate: bool = True) -> dict:
+    """Grade ``submitted/<student>/<module_id>`` of the course at ``root`` by value; record with nbgrader.
+
+    ``make_api(extra_config)`` returns the nbgrader API that records the grades (into the cohort's
+    gradebook or a scratch copy of it). Returns ``{"success", "error", "log", "isolation", "reason"}``.
+    """
+    from coursekit.platform import notebooks
+    from coursekit.platform.grading import byvalue
+
+    source = notebooks.read(Path(root) / "source" / module_id / f"{NOTEBOOK}.ipynb")
+    submitted = Path(root) / "submitted" / student / module_id
+    submission = notebooks.read(submitted / f"{NOTEBOOK}.ipynb")
+    run = byvalue.grade_by_value(submission, source, runner, limits, workdir / "run", submitted, isolate=isolate)
+    valued = workdir / "valued"
+    target = valued / student / module_id
+    target.mkdir(parents=True, exist_ok=True)
+    (target / f"{NOTEBOOK}.ipynb").write_text(json.dumps(run.notebook), encoding="utf-8")
+    if (submitted / "timestamp.txt").is_file():
+        shutil.copyfile(submitted / "timestamp.txt", target / "timestamp.txt")
+    result = make_api(record_config(valued)).autograde(module_id, student, force=True, create=True)
+    return {"success": bool(result.get("success")), "error": result.get("error") or "",
+            "log": result.get("log") or "", "isolation": run.isolation, "reason": run.reason}
+
+
+def _worker(root: str, module_id: str, student: str, db_url: str | None, limits: dict, isolate: bool = True) -> dict:
     """Runs inside the grading subprocess."""
+    from coursekit.platform.grading import byvalue, isolation
+
     lim = Limits(**limits)
-    scratch = Path(tempfile.mkdtemp(prefix="coursekit-kernel-"))
-    os.environ["JUPYTER_PATH"] = str(write_kernelspec(scratch / "jupyter", lim))
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    extra = grading_config(lim, scratch / "ipc" / "kernel")
-    (scratch / "ipc").mkdir(exist_ok=True)
-    api = nbgrader_adapter.api(Path(root), db_url, extra)
-    result = api.autograde(module_id, student, force=True, create=True)
-    return {"success": bool(result.get("success")), "error": result.get("error") or "", "log": result.get("log") or ""}
+    isolation.become_subreaper()
+    scratch = Path(tempfile.mkdtemp(prefix="coursekit-grade-"))
+    try:
+        runner = byvalue.Runner.start(scratch)   # warms up while nbgrader is imported below
+        from coursekit.platform.nbgrader_adapter.config import preload
+
+        preload()
+        try:
+            return grade_submission(Path(root), module_id, student, runner, lim, scratch,
+                                    lambda extra: nbgrader_adapter.api(Path(root), db_url, extra), isolate=isolate)
+        finally:
+            runner.close()
+    finally:
+        isolation.kill_descendants()
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 REASONS = {
@@ -101,10 +123,11 @@ def _reason_from_log(text: str) -> str:
     return (lines[-1][:200] if lines else "nbgrader could not grade it")
 
 
-def run_autograde(root: Path, module_id: str, student: str, limits: Limits, db_url: str | None = None) -> RunResult:
+def run_autograde(root: Path, module_id: str, student: str, limits: Limits, db_url: str | None = None,
+                  *, isolate: bool = True) -> RunResult:
     """Autograde ``submitted/<student>/<module_id>`` in a child process with a wall-clock limit."""
     payload = json.dumps({"root": str(root), "module_id": module_id, "student": student,
-                          "db_url": db_url, "limits": limits.as_dict()})
+                          "db_url": db_url, "limits": limits.as_dict(), "isolate": isolate})
     env = dict(os.environ)
     env.setdefault("PYTHONHASHSEED", "0")
     proc = subprocess.Popen(
@@ -113,7 +136,7 @@ def run_autograde(root: Path, module_id: str, student: str, limits: Limits, db_u
         start_new_session=True,  # its own process group: a timeout kills the kernel too
     )
     try:
-        out, err = proc.communicate(timeout=limits.notebook_timeout)
+        out, err = proc.communicate(timeout=limits.notebook_timeout + 30)   # the runs inside keep the limit
     except subprocess.TimeoutExpired:
         _kill_group(proc)
         return RunResult(False, f"timed out: the whole notebook took longer than {limits.notebook_timeout} s")
@@ -124,8 +147,8 @@ def run_autograde(root: Path, module_id: str, student: str, limits: Limits, db_u
         return RunResult(False, f"grader crashed (exit {proc.returncode}): {_reason_from_log(err)}", err)
     log = data.get("log", "") + data.get("error", "")
     if not data.get("success"):
-        return RunResult(False, _reason_from_log(log + err), log)
-    return RunResult(True, "", log)
+        return RunResult(False, data.get("reason") or _reason_from_log(log + err), log, data.get("isolation", ""))
+    return RunResult(True, "", log, data.get("isolation", ""))
 
 
 def _kill_group(proc: subprocess.Popen) -> None:

@@ -78,11 +78,12 @@ def check(path: str | Path, limits: Limits | None = None) -> CheckResult:
 
     run = autograde.run_autograde(root, module.id, student, limits)
     if not run.ok:
-        return CheckResult(module.id, module.title, RunStatus.FAILED, run.reason)
+        return CheckResult(module.id, module.title, RunStatus.FAILED, run.reason, isolation=run.isolation)
     graded_nb = notebooks.read(root / "autograded" / student / module.id / f"{gradebook.NOTEBOOK}.ipynb")
     with gradebook.open_gradebook(paths.personal_gradebook_url(), paths.COURSE_ID) as gb:
         scores = gradebook.question_scores(gb, module.id, student)
-    return CheckResult(module.id, module.title, RunStatus.GRADED, "", question_results(graded_nb, scores, limits.cell_timeout))
+    return CheckResult(module.id, module.title, RunStatus.GRADED, "", question_results(graded_nb, scores, limits.cell_timeout),
+                       run.isolation)
 
 
 def main(argv: list[str]) -> int:

@@ -7,6 +7,8 @@ nbgrader setting::
     c.GradingLimits.notebook_timeout = 300   # seconds the whole notebook may take
     c.GradingLimits.memory_mb = 4096         # address space of the learner's kernel
     c.GradingLimits.cpu_seconds = 300        # CPU time of the learner's kernel
+    c.GradingLimits.max_processes = 64       # processes and threads of learner code at once
+    c.GradingLimits.scratch_mb = 512         # largest file learner code may write
 
 Command-line flags override them for one run. ``coursekit check``, the check cell at the end of
 an exercise and ``coursekit cohort grade`` all resolve them here, so they always agree.
@@ -29,10 +31,13 @@ class GradingLimits(Configurable):
     notebook_timeout = Int(300, help="Seconds the whole autograde of one notebook may take.").tag(config=True)
     memory_mb = Int(4096, help="Address-space limit of the learner's kernel, in MiB.").tag(config=True)
     cpu_seconds = Int(300, help="CPU-time limit of the learner's kernel, in seconds.").tag(config=True)
+    max_processes = Int(64, help="Processes and threads learner code may run at once (all together where a "
+                                 "cgroup is available).").tag(config=True)
+    scratch_mb = Int(512, help="Largest file learner code may write in its scratch folder, in MiB.").tag(config=True)
 
 
 FLAGS = {"cell_timeout": "--cell-timeout", "notebook_timeout": "--timeout", "memory_mb": "--memory-mb",
-         "cpu_seconds": "--cpu-seconds"}
+         "cpu_seconds": "--cpu-seconds", "max_processes": "--max-processes", "scratch_mb": "--scratch-mb"}
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,8 @@ class Limits:
     notebook_timeout: int = GradingLimits.notebook_timeout.default_value
     memory_mb: int = GradingLimits.memory_mb.default_value
     cpu_seconds: int = GradingLimits.cpu_seconds.default_value
+    max_processes: int = GradingLimits.max_processes.default_value
+    scratch_mb: int = GradingLimits.scratch_mb.default_value
 
     def __post_init__(self):
         for name, flag in FLAGS.items():
@@ -76,6 +83,10 @@ def add_arguments(parser) -> None:
                         help="memory limit for learner code (default: the course's setting, 4096)")
     parser.add_argument("--cpu-seconds", type=int, metavar="S",
                         help="CPU-time limit for learner code (default: the course's setting, 300)")
+    parser.add_argument("--max-processes", type=int, metavar="N",
+                        help="processes and threads learner code may run at once (default: the course's setting, 64)")
+    parser.add_argument("--scratch-mb", type=int, metavar="MB",
+                        help="largest file learner code may write (default: the course's setting, 512)")
 
 
 def from_arguments(args, config: Config | None = None) -> Limits:

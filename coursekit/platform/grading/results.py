@@ -83,6 +83,7 @@ class CheckResult:
     status: RunStatus
     reason: str = ""
     questions: list[QuestionResult] = field(default_factory=list)
+    isolation: str = ""
 
     @property
     def total(self) -> float:
@@ -101,6 +102,8 @@ class CheckResult:
                "questions": [q.as_json() for q in self.questions]}
         if self.reason:
             out["reason"] = self.reason
+        if self.isolation:
+            out["isolation"] = self.isolation
         return out
 
     @classmethod
@@ -108,7 +111,8 @@ class CheckResult:
         qs = [QuestionResult(q["grade_id"], q["points"], q["max_points"], Status(q["status"]), q["message"],
                              autograded=q.get("autograded", True))
               for q in data.get("questions", [])]
-        return cls(data["module"], data.get("title", title), RunStatus(data["status"]), data.get("reason", ""), qs)
+        return cls(data["module"], data.get("title", title), RunStatus(data["status"]), data.get("reason", ""), qs,
+                   data.get("isolation", ""))
 
     def __str__(self) -> str:
         lines = [f"{self.module}: {self.title}"]
@@ -125,6 +129,8 @@ class CheckResult:
             lines.append(f"  Written answers ({len(self.written)}) are graded by a trainer; compare yours with the "
                          f"model answer in modules/{self.module}/facilitator.md once you have written it.")
         lines.append("  Recorded for `coursekit progress`.")
+        if self.isolation == "none":
+            lines.append("  (This system cannot isolate the code being checked; that is fine for your own work.)")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
