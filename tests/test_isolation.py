@@ -40,11 +40,11 @@ LEAK = "LEAKED::"
 
 
 def _release() -> nbformat.NotebookNode:
-    return nbformat.read(paths.kit_root() / "exercises" / MODULE / "exercise.ipynb", as_version=4)
+    return nbformat.read(paths.course_root() / "exercises" / MODULE / "exercise.ipynb", as_version=4)
 
 
 def _solution() -> nbformat.NotebookNode:
-    return nbformat.read(paths.kit_root() / "solutions" / MODULE / "exercise.ipynb", as_version=4)
+    return nbformat.read(paths.course_root() / "solutions" / MODULE / "exercise.ipynb", as_version=4)
 
 
 def _with_cell(nb, grade_id: str, code: str):
@@ -61,7 +61,7 @@ def _secret_reader(label: str, path: str) -> str:
 import base64
 try:
     _t = open({path!r}, encoding="utf-8", errors="replace").read()
-    print({LEAK!r} + {label!r} + base64.b64encode(_t.encode()).decode()[:4000])
+    print("LEA" + "KED::" + {label!r} + base64.b64encode(_t.encode()).decode()[:4000])
     print("\\u200b".join(_t[:2000]))
 except Exception as _e:
     print("refused:", type(_e).__name__)
@@ -75,18 +75,18 @@ def _attacks(cohort: Path, server_port: int, trainer_home: Path) -> dict[str, st
         "read_source": _secret_reader("source:", str(cohort / "source" / MODULE / "exercise.ipynb")),
         "read_roster": _secret_reader("roster:", str(cohort / "roster.csv")),
         "read_trainer_home": _secret_reader("home:", str(trainer_home / "notes.txt")),
-        "read_checkout_solutions": _secret_reader("solutions:", str(paths.kit_root() / "solutions" / MODULE
+        "read_checkout_solutions": _secret_reader("solutions:", str(paths.course_root() / "solutions" / MODULE
                                                                     / "exercise.ipynb")),
         "read_manifest": f"""
 from coursekit import datasets
 try:
-    print({LEAK!r} + "manifest:" + str(datasets.manifest("benefit_claims")["facts"])[:200])
+    print("LEA" + "KED::" + "manifest:" + str(datasets.manifest("benefit_claims")["facts"])[:200])
 except Exception as e:
     print("refused:", type(e).__name__)
 """,
         "environment": f"""
 import os
-print({LEAK!r} + "env:" + repr(dict(os.environ)) if {SECRET_ENV!r} in os.environ else "no secret in env")
+print("LEA" + "KED::" + "env:" + repr(dict(os.environ)) if {SECRET_ENV!r} in os.environ else "no secret in env")
 print(sorted(os.environ))
 """,
         "write_gradebook": f"""
@@ -95,14 +95,14 @@ try:
     db = sqlite3.connect({str(gradebook)!r})
     db.execute("update grade set auto_score = 100, manual_score = 100")
     db.commit()
-    print({LEAK!r} + "wrote the gradebook")
+    print("LEA" + "KED::" + "wrote the gradebook")
 except Exception as e:
     print("refused:", type(e).__name__)
 """,
         "overwrite_colleague": f"""
 try:
     open({str(colleague)!r}, "w").write("{{}}")
-    print({LEAK!r} + "overwrote a colleague")
+    print("LEA" + "KED::" + "overwrote a colleague")
 except Exception as e:
     print("refused:", type(e).__name__)
 """,
@@ -114,7 +114,7 @@ for p in glob.glob({str(cohort)!r} + "/**/*.db", recursive=True) + glob.glob("/t
         db.execute("update grade_cells set points = 0")
         db.execute("update source_cells set source = 'pass'")
         db.commit()
-        print({LEAK!r} + "tampered " + p)
+        print("LEA" + "KED::" + "tampered " + p)
     except Exception as e:
         pass
 print("done")
@@ -158,7 +158,7 @@ try:
     s = socket.create_connection(("127.0.0.1", {server_port}), timeout=3)
     s.sendall(b"hello from a learner")
     s.close()
-    print({LEAK!r} + "reached the network")
+    print("LEA" + "KED::" + "reached the network")
 except Exception as e:
     print("refused:", type(e).__name__)
 """,
@@ -186,7 +186,7 @@ import os, signal
 for pid in (os.getppid(), 1):
     try:
         os.kill(pid, signal.SIGKILL)
-        print("LEAKED::killed", pid)
+        print("LEA" + "KED::killed", pid)
     except Exception as e:
         print("refused:", type(e).__name__)
 """,
@@ -380,8 +380,8 @@ import json, sys
 from pathlib import Path
 from coursekit.platform.grading import byvalue, isolation
 from coursekit.platform.grading.limits import Limits
-src = json.load(open({str(paths.kit_root() / 'solutions' / MODULE / 'exercise.ipynb')!r}))
-nb = json.load(open({str(paths.kit_root() / 'exercises' / MODULE / 'exercise.ipynb')!r}))
+src = json.load(open({str(paths.course_root() / 'solutions' / MODULE / 'exercise.ipynb')!r}))
+nb = json.load(open({str(paths.course_root() / 'exercises' / MODULE / 'exercise.ipynb')!r}))
 for c in nb["cells"]:
     if c.get("metadata", {{}}).get("nbgrader", {{}}).get("grade_id") == "q1_answer":
         c["source"] = "import os\\ntry:\\n    print('LEAKED::' + open({str(secret)!r}).read())\\nexcept Exception as e:\\n    print('refused', type(e).__name__)\\nscraping_point = 'e'\\n"
@@ -394,7 +394,7 @@ errors = {{c["metadata"]["nbgrader"]["grade_id"]: any(o["output_type"] == "error
           for c in res.notebook["cells"] if c["metadata"].get("nbgrader", {{}}).get("grade") and c["cell_type"] == "code"}}
 print(json.dumps({{"level": res.isolation, "leaked": "LEAKED::" in out, "refused": "refused" in out, "errors": errors}}))
 """
-        env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(paths.kit_root()), "HOME": f"/home/{UNPRIVILEGED}"}
+        env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(paths.course_root()), "HOME": f"/home/{UNPRIVILEGED}"}
         proc = subprocess.run(["runuser", "-u", UNPRIVILEGED, "--", sys.executable, "-c", script],
                               capture_output=True, text=True, env=env, cwd=str(work), timeout=300)
         assert proc.returncode == 0, proc.stderr[-2000:]
