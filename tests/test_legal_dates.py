@@ -3,8 +3,8 @@
 A date written in a notebook's text (markdown and stored outputs of the lessons and exercises, and the
 start page's markdown) must be one of:
 
-- a date of the AI Act data, ``coursekit.ai_act.key_dates()`` (its ``date`` or ``was`` column) or the
-  date that data was last checked (``ai_act.CHECKED_ON``); or
+- a date of the AI Act data, ``coursekit.ai_act.key_dates()`` (its ``date`` or ``was`` column, or a
+  date its notes mention) or the date that data was last checked (``ai_act.CHECKED_ON``); or
 - a date in the notebook's own list of historical dates, the notebook metadata
   ``coursekit.historical_dates``: a mapping from ``YYYY-MM-DD`` (or ``YYYY-MM`` for a month) to what
   happened then, for case dates, publication dates of sources and the like (see course/AUTHORING.md).
@@ -70,8 +70,12 @@ def notebook_texts(nb: dict, *, outputs: bool = True):
 
 
 def ai_act_dates() -> set[str]:
+    """The dates of the AI Act data: its date and was columns, dates its notes mention, the date checked."""
     df = ai_act.key_dates()
-    return {d for d in list(df["date"]) + list(df["was"]) if d} | {ai_act.CHECKED_ON}
+    dates = {d for d in list(df["date"]) + list(df["was"]) if d} | {ai_act.CHECKED_ON}
+    for text in list(df["what"]) + list(df["status"]):
+        dates |= {iso for _, iso in dates_in(text)}
+    return dates
 
 
 def historical_dates(nb: dict) -> set[str]:
