@@ -1,17 +1,23 @@
-"""The EU AI Act (Regulation (EU) 2024/1689) in a form a learner can query.
+"""The EU AI Act (Regulation (EU) 2024/1689), as amended in 2026, in a form a learner can query.
+
+This module is the course's one place for the Act's dates and articles: lessons and exercises read
+them from here (``key_dates()``, ``date_of(...)``) rather than typing them in. ``CHECKED_ON`` says
+when the data was last checked and ``SOURCES`` against what.
 
 What is here, each as a pandas DataFrame:
 
 - ``tiers()``: the four risk tiers, from prohibited to minimal;
-- ``prohibited_practices()``: the eight practices of Article 5(1), points (a) to (h);
+- ``prohibited_practices()``: the practices banned by Article 5(1): points (a) to (h), and the
+  point added in 2026 (see ``NEW_PRACTICE_NOTE``);
 - ``high_risk_areas()`` and ``high_risk_points()``: the eight areas of Annex III and their points;
 - ``exemptions()``: the four conditions of Article 6(3) (and ``PROFILING_RULE``);
 - ``transparency_obligations()``: Article 50 (chatbots, synthetic content, deepfakes);
 - ``deployer_duties()``: what a public body that uses a high-risk system must do (Art. 26, 27, 49, 86);
-- ``key_dates()``: when the rules apply, and what is still uncertain;
+- ``key_dates()``: when the rules apply, with the dates the 2026 amendment replaced;
 - ``lookup(keyword)``: search all of the above.
 
-Single entries: ``tier("high_risk")``, ``practice("f")``, ``area(5)``.
+Single entries: ``tier("high_risk")``, ``practice("f")``, ``area(5)``, ``date_of("annex_iii")``,
+``ai_literacy()`` (Art. 4 before and after the 2026 amendment).
 
 Every description is a plain-language summary written for this course, not the legal text.
 Summaries leave out conditions and exceptions; where that matters the ``note`` or ``exceptions``
@@ -28,10 +34,28 @@ REGULATION = "Regulation (EU) 2024/1689 (the EU AI Act)"
 
 SIMPLIFIED = (
     "Plain-language summaries written for this course. They leave out detail, conditions and "
-    "exceptions; the text of Regulation (EU) 2024/1689 in the Official Journal is what counts."
+    "exceptions; the text of Regulation (EU) 2024/1689, as amended, in the Official Journal is what counts."
 )
 
-AS_OF = "2026"
+# When the dates and articles below were last checked, and against what. Whoever changes a date or an
+# article updates both.
+CHECKED_ON = "2026-11-29"
+AS_OF = CHECKED_ON
+
+AMENDMENT = (
+    "The Digital Omnibus on AI, a regulation amending Regulation (EU) 2024/1689: proposed by the "
+    "European Commission in November 2025, adopted by the European Parliament on 16 June 2026 and by "
+    "the Council on 29 June 2026, and published in the Official Journal in July 2026. The course has "
+    "not checked its Official Journal number or its published text, so it does not cite them."
+)
+
+SOURCES = (
+    "Regulation (EU) 2024/1689 (the AI Act), Official Journal of the EU, 12 July 2024 (Art. 4, 5, 6, 26, 27, 49, 50, 86, 113; Annex III).",
+    "Council of the EU, press release on the final adoption of the AI simplification regulation ('Omnibus VII'), 29 June 2026: new dates for stand-alone and embedded high-risk systems; new prohibition on sexual deepfakes and CSAM.",
+    "Law-firm and compliance notes on the political agreement of 7 May 2026 and its adoption (among them Taylor Wessing, May 2026): the 2 December 2026 dates for Art. 50(2) and the new prohibition; 2 December 2027 and 2 August 2028 for high-risk systems.",
+    "Commentaries on the rewritten Art. 4 (2026), which differ on its final wording (see ai_literacy()).",
+    "The course's reference notes on regulation, checked against the above on the date in CHECKED_ON.",
+)
 
 TIER_IDS = ("prohibited", "high_risk", "transparency", "minimal")
 
@@ -62,7 +86,7 @@ _TIERS = (
         "name": "Minimal risk",
         "where_in_law": "no specific article (Art. 4 and Art. 95 still apply)",
         "what_it_means": "Everything else: the AI Act adds no specific duties for the system.",
-        "what_follows": "Staff still need AI literacy (Art. 4); voluntary codes of conduct are encouraged (Art. 95); data protection, equality and administrative law apply as always.",
+        "what_follows": "The AI literacy duty of Art. 4 still applies (rewritten in 2026: see ai_literacy()); voluntary codes of conduct are encouraged (Art. 95); data protection, equality and administrative law apply as always.",
     },
 )
 
@@ -127,11 +151,29 @@ _PRACTICES = (
         "point": "h",
         "name": "Live facial recognition in public for law enforcement",
         "description": "Real-time remote biometric identification (such as live facial recognition) in publicly accessible spaces for law enforcement.",
-        "exceptions": "Narrow exceptions when strictly necessary: a targeted search for specific victims, preventing an imminent threat to life or a terrorist attack, or finding suspects of serious crimes. Each use needs prior authorisation by a judicial or independent administrative authority.",
+        "exceptions": "Narrow exceptions when strictly necessary: a targeted search for specific victims, preventing an imminent threat to life or a terrorist attack, or finding suspects of serious crimes. Each use needs authorisation by a judicial or independent administrative authority, normally before use; in a duly justified urgency use may start without it, if authorisation is requested within 24 hours, and it must stop, with its data deleted, if authorisation is refused (Art. 5(3)).",
         "why_banned": "Being identified wherever you go chills freedom of assembly and expression, and errors fall on innocent passers-by.",
         "public_sector_example": "Police scanning every face at a railway station against a general watch list.",
     },
+    {
+        "point": "new",
+        "name": "Generating non-consensual intimate images or child sexual abuse material",
+        "description": "AI systems that generate or manipulate intimate or sexually explicit images, video or audio of real people without their consent, or that generate child sexual abuse material. By most accounts the ban on providers also reaches systems that can readily be made to produce such content and lack adequate safeguards.",
+        "exceptions": "",
+        "why_banned": "It violates the dignity and privacy of the people shown, and the harm cannot be undone once the images spread.",
+        "public_sector_example": "An image tool licensed for a schools' media project that will undress photos of real pupils on request.",
+    },
 )
+
+# The prohibitions of points (a) to (h) apply from the date keyed "prohibitions" in _DATES, the 2026
+# point from "new_prohibition".
+NEW_PRACTICE_NOTE = (
+    "The 2026 amendment added a ninth practice to the list in Art. 5(1): generating non-consensual "
+    "intimate images or child sexual abuse material. Sources number the new point differently (most "
+    "give no letter; one analysis of a draft called it point (l)), and the course has not checked the "
+    "published text, so it calls it 'the new point' rather than guess its letter."
+)
+_NEW_REF = "Art. 5(1) (new point, 2026)"
 
 # Annex III: the eight areas. ``covers`` follows the course's reference notes.
 _AREAS = (
@@ -300,13 +342,13 @@ _DUTIES = (
     {"duty": "inform_workers", "ref": "Art. 26(7)", "who": "deployers that are employers",
      "description": "Inform workers' representatives and the workers affected before using a high-risk system at work."},
     {"duty": "register_use", "ref": "Art. 26(8), Art. 49(3)", "who": "public authorities",
-     "description": "Register themselves and the use in the EU database before use (not for Annex III point 2); never use a high-risk system that is not registered."},
+     "description": "Register themselves and the use in the EU database before use (not for Annex III point 2); never use a high-risk system that is not registered. Uses under Annex III points 1, 6 and 7 in law enforcement, migration, asylum and border control management go into a non-public section of the database (Art. 49(4)); all other uses are in the public part."},
     {"duty": "inform_people", "ref": "Art. 26(11)", "who": "deployers making or helping to make decisions about people",
      "description": "Inform people that they are subject to the use of a high-risk system."},
     {"duty": "fria", "ref": "Art. 27", "who": "bodies governed by public law, private bodies providing public services, deployers of Annex III 5(b) and 5(c)",
-     "description": "Carry out a fundamental rights impact assessment before first use, update it when something changes, and notify the results to the market surveillance authority."},
+     "description": "Carry out a fundamental rights impact assessment before first use, update it when something changes, and notify the results to the market surveillance authority. Not required for systems under Annex III point 2 (critical infrastructure) (Art. 27(1))."},
     {"duty": "explain_decisions", "ref": "Art. 86", "who": "every deployer (a right of the person affected)",
-     "description": "On request, give a person affected by a decision based on the system's output a clear explanation of the system's role and the main elements of the decision."},
+     "description": "On request, explain the system's role and the main elements of the decision to a person affected by a decision taken on the basis of the output of an Annex III system (except point 2), when the decision has legal effects on them or similarly significantly affects them in a way they consider adverse. The right applies only where Union law does not already provide it."},
 )
 
 _FRIA_ELEMENTS = (
@@ -318,14 +360,60 @@ _FRIA_ELEMENTS = (
     ("f", "What will be done if the risks materialise, including governance and complaint mechanisms."),
 )
 
+# Every date the course relies on, one row each. ``key`` is how lessons ask for a date
+# (``date_of("annex_iii")``); ``was`` is the date the 2024 text gave, where the 2026 amendment moved it.
+# New rows go at the end; keep ``date`` as YYYY-MM-DD (or YYYY-MM where only the month is known).
 _DATES = (
-    {"date": "2024-08-01", "what": "The AI Act enters into force.", "status": "fact"},
-    {"date": "2025-02-02", "what": "The Art. 5 prohibitions and the Art. 4 AI literacy duty apply.", "status": "fact"},
-    {"date": "2025-08-02", "what": "Rules for general-purpose AI models and on governance and penalties apply.", "status": "fact"},
-    {"date": "2026-08-02", "what": "Most other rules apply as adopted in 2024, including Annex III high-risk systems and the Art. 50 transparency duties.", "status": "date in the 2024 text; see the next row"},
-    {"date": "2027-08-02", "what": "High-risk rules for AI in products covered by Annex I (Art. 6(1)) apply.", "status": "date in the 2024 text; see the next row"},
-    {"date": "2025-11 onwards", "what": "'Digital omnibus' amendments, proposed by the European Commission in November 2025, would postpone parts of the high-risk rules and soften the AI literacy duty.", "status": "uncertain: check the consolidated text on EUR-Lex for what was finally adopted"},
+    {"key": "published", "date": "2024-07-12", "ref": "OJ L, 2024/1689",
+     "what": "The AI Act is published in the Official Journal of the EU.", "was": "", "status": "fact"},
+    {"key": "entry_into_force", "date": "2024-08-01", "ref": "Art. 113",
+     "what": "The AI Act enters into force.", "was": "", "status": "fact"},
+    {"key": "prohibitions", "date": "2025-02-02", "ref": "Art. 113(a)",
+     "what": "The Art. 5(1)(a)-(h) prohibitions and the Art. 4 AI literacy duty apply.", "was": "", "status": "fact"},
+    {"key": "gpai", "date": "2025-08-02", "ref": "Art. 113(b)",
+     "what": "Rules for general-purpose AI models, governance and penalties apply.", "was": "", "status": "fact"},
+    {"key": "omnibus_proposal", "date": "2025-11-19", "ref": "Digital Omnibus on AI",
+     "what": "The European Commission proposes the Digital Omnibus on AI, amending the Act.", "was": "", "status": "fact"},
+    {"key": "omnibus_parliament", "date": "2026-06-16", "ref": "Digital Omnibus on AI",
+     "what": "The European Parliament adopts the Digital Omnibus on AI.", "was": "", "status": "fact"},
+    {"key": "omnibus_council", "date": "2026-06-29", "ref": "Digital Omnibus on AI",
+     "what": "The Council adopts it, the last step before publication.", "was": "",
+     "status": "fact (one source gives 24 June 2026)"},
+    {"key": "omnibus_published", "date": "2026-07", "ref": "Digital Omnibus on AI",
+     "what": "The amending regulation is published in the Official Journal and enters into force shortly after.", "was": "",
+     "status": "month only: the course has not checked the day or the Official Journal number"},
+    {"key": "transparency", "date": "2026-08-02", "ref": "Art. 50",
+     "what": "The Art. 50 transparency duties apply, as in the 2024 text.", "was": "", "status": "fact"},
+    {"key": "transparency_marking_existing", "date": "2026-12-02", "ref": "Art. 50(2)",
+     "what": "The duty to mark AI-generated content applies to systems already on the market before 2 August 2026.",
+     "was": "2026-08-02", "status": "amended in 2026"},
+    {"key": "new_prohibition", "date": "2026-12-02", "ref": _NEW_REF,
+     "what": "The new prohibition of AI that generates non-consensual intimate images or child sexual abuse material applies.",
+     "was": "", "status": "added in 2026"},
+    {"key": "annex_iii", "date": "2027-12-02", "ref": "Art. 6(2), Annex III",
+     "what": "The high-risk rules apply to the stand-alone systems of Annex III, and with them the deployer duties of Art. 26, 27 and 49.",
+     "was": "2026-08-02", "status": "amended in 2026"},
+    {"key": "annex_i", "date": "2028-08-02", "ref": "Art. 6(1), Annex I",
+     "what": "The high-risk rules apply to AI in products covered by Annex I (such as medical devices and toys).",
+     "was": "2027-08-02", "status": "amended in 2026"},
 )
+
+# Art. 4 before and after the 2026 amendment. Only the 2024 wording is quoted from the Official
+# Journal; the new wording is as most commentaries report it.
+_AI_LITERACY = {
+    "ref": "Art. 4",
+    "applies_from": "2025-02-02",
+    "text_2024": ("Providers and deployers must \"take measures to ensure, to their best extent, a sufficient "
+                  "level of AI literacy of their staff and other persons dealing with the operation and use of AI "
+                  "systems on their behalf\" (Regulation (EU) 2024/1689, Art. 4)."),
+    "as_amended_2026": ("Rewritten in 2026 as an obligation of effort: by most accounts of the final text, providers "
+                        "and deployers must \"take measures to support the development of AI literacy\" of their "
+                        "staff, suited to their role and context, without a guaranteed level."),
+    "sources_differ": ("Sources differ on the final wording: the Commission's 2025 proposal moved the duty to the "
+                       "Commission and the Member States, and some reports of the 2026 agreement say the same; "
+                       "the course has not checked the published text, so it quotes no new wording as final."),
+    "applies_since_unchanged": "The duty has applied since 2 February 2025; the amendment did not change that date.",
+}
 
 
 def _frame(rows, columns=None) -> pd.DataFrame:
@@ -337,10 +425,16 @@ def tiers() -> pd.DataFrame:
     return _frame(_TIERS)
 
 
+def _practice_ref(point: str) -> str:
+    return _NEW_REF if point == "new" else f"Art. 5(1)({point})"
+
+
 def prohibited_practices() -> pd.DataFrame:
-    """The eight practices banned by Art. 5(1), points (a) to (h), in plain language."""
+    """The practices banned by Art. 5(1), in plain language: points (a) to (h), and the point added in
+    2026 (point ``"new"``; see ``NEW_PRACTICE_NOTE``), each with the date it applies from."""
     df = _frame(_PRACTICES)
-    df.insert(1, "ref", [f"Art. 5(1)({p})" for p in df["point"]])
+    df.insert(1, "ref", [_practice_ref(p) for p in df["point"]])
+    df["applies_from"] = [date_of("new_prohibition" if p == "new" else "prohibitions") for p in df["point"]]
     return df
 
 
@@ -380,8 +474,10 @@ def transparency_obligations() -> pd.DataFrame:
 
 
 def deployer_duties() -> pd.DataFrame:
-    """What a public body that deploys (uses) a high-risk AI system must do."""
-    return _frame(_DUTIES)
+    """What a public body that deploys (uses) a high-risk AI system of Annex III must do, and from when."""
+    df = _frame(_DUTIES)
+    df["applies_from"] = date_of("annex_iii")
+    return df
 
 
 def fria_elements() -> pd.DataFrame:
@@ -392,8 +488,38 @@ def fria_elements() -> pd.DataFrame:
 
 
 def key_dates() -> pd.DataFrame:
-    """When the rules apply. The last row is a change whose final form the course could not confirm."""
-    return _frame(_DATES)
+    """When the rules apply, as amended in 2026, in date order.
+
+    ``was`` holds the date in the 2024 text where the amendment moved it; ``status`` says what is
+    settled and what the course could not check.
+    """
+    df = _frame(_DATES, columns=["date", "what", "ref", "was", "status", "key"])
+    return df.sort_values("date", kind="stable").reset_index(drop=True)
+
+
+def date_of(key: str) -> str:
+    """The date (YYYY-MM-DD) of one row of ``key_dates()``, by its key, e.g. ``date_of("annex_iii")``."""
+    for row in _DATES:
+        if row["key"] == key:
+            return row["date"]
+    keys = ", ".join(r["key"] for r in _DATES)
+    raise ValueError(f"no date called {key!r}; the keys are: {keys}")
+
+
+def date_text(key: str) -> str:
+    """A date of ``key_dates()`` written out for a sentence: ``date_text("annex_iii")`` is "2 December 2027"."""
+    parts = [int(x) for x in date_of(key).split("-")]
+    month = _MONTHS[parts[1] - 1]
+    return f"{parts[2]} {month} {parts[0]}" if len(parts) == 3 else f"{month} {parts[0]}"
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+
+
+def ai_literacy() -> dict:
+    """Art. 4 (AI literacy): the 2024 wording, the 2026 rewrite as reported, and where sources differ."""
+    return dict(_AI_LITERACY)
 
 
 def tier(tier_id: str) -> dict:
@@ -405,11 +531,12 @@ def tier(tier_id: str) -> dict:
 
 
 def practice(point: str) -> dict:
-    """One Art. 5(1) practice as a dict, by its point letter, e.g. ``practice("f")``."""
+    """One Art. 5(1) practice as a dict, by its point letter, e.g. ``practice("f")``;
+    ``practice("new")`` is the point added in 2026."""
     letters = [p["point"] for p in _PRACTICES]
     key = point.strip().lower().strip("()") if isinstance(point, str) else None
     if key not in letters:
-        raise ValueError(f"Art. 5(1) has points a to h; {point!r} is not one of them")
+        raise ValueError(f"Art. 5(1) has points a to h, and the point added in 2026 (\"new\"); {point!r} is not one of them")
     row = prohibited_practices().set_index("point").loc[key]
     return {"point": key, **row.to_dict()}
 
@@ -448,6 +575,10 @@ def _searchable() -> pd.DataFrame:
         rows.append(("Art. 50 transparency", r["ref"], r["applies_to"], r["duty"]))
     for r in _DUTIES:
         rows.append(("deployer duties", r["ref"], r["duty"], r["description"]))
+    rows.append(("Art. 4 AI literacy", "Art. 4", "AI literacy",
+                 " ".join(_AI_LITERACY[k] for k in ("text_2024", "as_amended_2026", "sources_differ"))))
+    for r in _DATES:
+        rows.append(("key dates", r["ref"], r["date"], r["what"]))
     for e, d in _FRIA_ELEMENTS:
         rows.append(("Art. 27 FRIA elements", f"Art. 27(1)({e})", "FRIA element", d))
     return pd.DataFrame(rows, columns=["source", "ref", "name", "text"])

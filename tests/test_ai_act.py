@@ -29,10 +29,16 @@ def test_tier_accepts_small_variations_and_rejects_unknown():
 
 # --- Art. 5 --------------------------------------------------------------------------------
 
-def test_eight_prohibited_practices_a_to_h():
+def test_prohibited_practices_a_to_h_and_the_point_added_in_2026():
     df = ai_act.prohibited_practices()
-    assert list(df["point"]) == list("abcdefgh")
-    assert list(df["ref"]) == [f"Art. 5(1)({p})" for p in "abcdefgh"]
+    assert list(df["point"]) == list("abcdefgh") + ["new"]
+    assert list(df["ref"][:8]) == [f"Art. 5(1)({p})" for p in "abcdefgh"]
+    # The new point's letter is not verified: its reference must not pretend to a letter.
+    new = df.set_index("point").loc["new"]
+    assert "new point" in new["ref"] and "(i)" not in new["ref"] and "(l)" not in new["ref"]
+    for w in ("intimate", "without their consent", "child sexual abuse material"):
+        assert w in new["description"]
+    assert "ninth" in ai_act.NEW_PRACTICE_NOTE and "differently" in ai_act.NEW_PRACTICE_NOTE
     assert df["description"].str.len().min() > 20
     assert df["why_banned"].str.len().min() > 20
     assert df["name"].is_unique
@@ -61,11 +67,21 @@ def test_social_scoring_applies_to_anyone_not_only_public_authorities():
 def test_exceptions_recorded_for_f_and_h():
     assert "medical or safety" in ai_act.practice("f")["exceptions"]
     h = ai_act.practice("h")["exceptions"]
-    assert "victims" in h and "prior authorisation" in h
+    assert "victims" in h and "authorisation" in h
+    # Art. 5(3): in a duly justified urgency use may start first, with authorisation asked within 24 hours.
+    assert "urgency" in h and "24 hours" in h and "Art. 5(3)" in h
+    assert "Each use needs prior authorisation" not in h
+
+
+def test_prohibitions_apply_from_their_dates():
+    df = ai_act.prohibited_practices().set_index("point")
+    assert set(df.loc[list("abcdefgh"), "applies_from"]) == {ai_act.date_of("prohibitions")} == {"2025-02-02"}
+    assert df.loc["new", "applies_from"] == ai_act.date_of("new_prohibition") == "2026-12-02"
 
 
 def test_practice_accepts_brackets_and_case_and_rejects_others():
     assert ai_act.practice("(F)")["ref"] == "Art. 5(1)(f)"
+    assert ai_act.practice("New")["ref"] == "Art. 5(1) (new point, 2026)"
     for bad in ("i", "", "ab", 5, None):
         with pytest.raises(ValueError, match="points a to h"):
             ai_act.practice(bad)
@@ -144,6 +160,7 @@ def test_transparency_chatbots_and_deepfakes():
 
 def test_deployer_duties_of_a_public_body():
     df = ai_act.deployer_duties().set_index("duty")
+    assert set(df["applies_from"]) == {ai_act.date_of("annex_iii")}
     assert "six months" in df.loc["keep_logs", "description"]
     assert df.loc["keep_logs", "ref"] == "Art. 26(6)"
     assert df.loc["human_oversight", "ref"] == "Art. 26(2)"
@@ -158,11 +175,68 @@ def test_fria_has_six_elements():
     assert list(df["element"]) == list("abcdef")
 
 
-def test_key_dates_flag_what_is_uncertain():
+def test_registration_non_public_only_for_points_1_6_7_in_those_areas():
+    text = ai_act.deployer_duties().set_index("duty").loc["register_use", "description"]
+    assert "Art. 49(4)" in text and "points 1, 6 and 7" in text
+    for area in ("law enforcement", "migration", "asylum", "border control"):
+        assert area in text
+
+
+def test_fria_excludes_point_2_and_art_86_is_narrow():
+    df = ai_act.deployer_duties().set_index("duty")
+    assert "point 2" in df.loc["fria", "description"]
+    art86 = df.loc["explain_decisions", "description"]
+    for w in ("Annex III", "except point 2", "legal effects", "adverse", "Union law does not already provide"):
+        assert w in art86, w
+
+
+def test_key_dates_as_amended_in_2026():
     df = ai_act.key_dates()
+    assert list(df["date"]) == sorted(df["date"])
+    assert df["key"].is_unique
     assert df.loc[df["date"] == "2025-02-02", "what"].str.contains("Art. 5").all()
-    assert df["status"].str.contains("uncertain").any()
-    assert df["what"].str.contains("omnibus").any()
+    by_key = df.set_index("key")
+    assert by_key.loc["annex_iii", "date"] == "2027-12-02"
+    assert by_key.loc["annex_iii", "was"] == "2026-08-02"
+    assert by_key.loc["annex_i", "date"] == "2028-08-02"
+    assert by_key.loc["annex_i", "was"] == "2027-08-02"
+    assert by_key.loc["new_prohibition", "date"] == "2026-12-02"
+    assert by_key.loc["transparency", "date"] == "2026-08-02"
+    assert by_key.loc["transparency_marking_existing", "date"] == "2026-12-02"
+    assert by_key.loc["transparency_marking_existing", "ref"] == "Art. 50(2)"
+    assert by_key.loc["omnibus_parliament", "date"] == "2026-06-16"
+    assert by_key.loc["omnibus_council", "date"] == "2026-06-29"
+    # Nothing is still called a proposal that may or may not pass.
+    assert not df["status"].str.contains("uncertain").any()
+    assert not df["what"].str.contains("would postpone").any()
+
+
+def test_dates_are_well_formed_and_checked():
+    import re
+    for d in ai_act.key_dates()["date"]:
+        assert re.fullmatch(r"20\d\d-\d\d(-\d\d)?", d), d
+    assert re.fullmatch(r"20\d\d-\d\d-\d\d", ai_act.CHECKED_ON)
+    assert len(ai_act.SOURCES) >= 3
+    # The amending regulation's Official Journal number is not verified: it must not be cited.
+    assert not re.search(r"\(EU\) 2026/\d+", " ".join(ai_act.SOURCES) + ai_act.AMENDMENT)
+
+
+def test_date_of_and_date_text():
+    assert ai_act.date_of("annex_iii") == "2027-12-02"
+    assert ai_act.date_text("annex_iii") == "2 December 2027"
+    assert ai_act.date_text("prohibitions") == "2 February 2025"
+    assert ai_act.date_text("omnibus_published") == "July 2026"
+    with pytest.raises(ValueError, match="annex_iii"):
+        ai_act.date_of("high_risk")
+
+
+def test_art_4_ai_literacy_before_and_after_2026():
+    lit = ai_act.ai_literacy()
+    assert "to their best extent, a sufficient level of AI literacy" in lit["text_2024"]
+    assert "support the development of AI literacy" in lit["as_amended_2026"]
+    assert "differ" in lit["sources_differ"]
+    assert lit["applies_from"] == ai_act.date_of("prohibitions")
+    assert "Art. 4" in set(ai_act.lookup("literacy")["ref"])
 
 
 # --- lookup --------------------------------------------------------------------------------

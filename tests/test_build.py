@@ -110,16 +110,16 @@ def _edit_solution(root, change):
 
 
 def _no_points(cells):
-    cells["q2"].metadata["nbgrader"]["points"] = 0
-    cells["q3"].metadata["nbgrader"]["points"] = 0
+    for gid in ("q2_1", "q2_2", "q2_3", "q2_4", "q3_refs_1", "q3_refs_2", "q3_refs_3", "q6_1", "q6_2", "q6_3"):
+        cells[gid].metadata["nbgrader"]["points"] = 0
 
 
 def _no_tag(cells):
-    del cells["q3"].metadata["coursekit"]
+    del cells["q3_refs_1"].metadata["coursekit"]
 
 
 def _no_rubric(cells):
-    w = cells["w1_recommendation"]
+    w = cells["w1_minister_advice"]
     w.source = re.sub(r"\*\*Rubric.*?(?=### END SOLUTION)", "", w.source, flags=re.S)
 
 
@@ -137,9 +137,9 @@ def _answer_in_lesson(root):
 
 
 BREAKS = {
-    "points": (lambda root: _edit_solution(root, _no_points), "the autograded questions are worth 9 points"),
-    "tag": (lambda root: _edit_solution(root, _no_tag), "graded cell 'q3': no 'coursekit' metadata"),
-    "rubric": (lambda root: _edit_solution(root, _no_rubric), "written answer 'w1_recommendation' has no rubric"),
+    "points": (lambda root: _edit_solution(root, _no_points), "the autograded questions are worth 7 points"),
+    "tag": (lambda root: _edit_solution(root, _no_tag), "graded cell 'q3_refs_1': no 'coursekit' metadata"),
+    "rubric": (lambda root: _edit_solution(root, _no_rubric), "written answer 'w1_minister_advice' has no rubric"),
     "outcome": (_outcome_without_verb, "the outcome 'The five questions"),
     "answer_in_lesson": (_answer_in_lesson, "answer invalid_claims of q7_answer"),
 }

@@ -8,6 +8,7 @@ anything is run, needs no code, and ``coursekit build`` rewrites it from ``cours
 from __future__ import annotations
 
 import json
+import re
 
 from coursekit.platform import competencies, fileio, paths, syllabus
 
@@ -22,6 +23,12 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
+def module_number(module_id: str, fallback: int) -> int:
+    """A module's number is its id's prefix (m03_fairness is module 3), wherever it is shown."""
+    m = re.match(r"m(\d+)_", module_id)
+    return int(m.group(1)) if m else fallback
+
+
 def modules_table_markdown() -> str:
     names = _profile_names()
     lines = ["## The modules", "",
@@ -29,7 +36,7 @@ def modules_table_markdown() -> str:
     for i, m in enumerate(syllabus.modules(), start=1):
         who = ", ".join(names.get(p, p.replace("_", " ")) for p in m.profiles) or "everyone"
         module = f"**{_cell(m.title)}**" + (f"<br>{_cell(m.summary)}" if m.summary else "")
-        lines.append(f"| {i} | {module} | {m.minutes} min | {_cell(who)} | "
+        lines.append(f"| {module_number(m.id, i)} | {module} | {m.minutes} min | {_cell(who)} | "
                      f"[lesson](modules/{m.id}/lesson.ipynb)<br>[exercise](exercises/{m.id}/exercise.ipynb) |")
     return "\n".join(lines)
 
@@ -37,7 +44,7 @@ def modules_table_markdown() -> str:
 def text_table() -> str:
     """The same list as plain text, for the terminal."""
     return "\n".join(
-        f"{i}. {m.title} ({m.minutes} min)  lesson: modules/{m.id}/lesson.ipynb  exercise: exercises/{m.id}/exercise.ipynb"
+        f"{module_number(m.id, i)}. {m.title} ({m.minutes} min)  lesson: modules/{m.id}/lesson.ipynb  exercise: exercises/{m.id}/exercise.ipynb"
         for i, m in enumerate(syllabus.modules(), start=1))
 
 
