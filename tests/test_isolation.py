@@ -278,7 +278,7 @@ def test_attacks_score_as_blank_and_change_nothing(attacked_cohort, capsys):
     assert out["isolation"] in ("full", "partial")
     assert status == 0, [s for s in subs.values() if s["status"] != "graded"]
     # Honest work keeps its exact score; every attack scores what the blank notebook scores.
-    assert subs["honest_full"]["score"] == 14
+    assert subs["honest_full"]["score"] == subs["honest_full"]["max_score"] > 10
     assert subs["honest_q1"]["score"] == 1
     blank = subs["blank"]["score"]
     assert blank == 0
@@ -304,7 +304,8 @@ def test_attacks_score_as_blank_and_change_nothing(attacked_cohort, capsys):
     capsys.readouterr()
     assert main(["cohort", "grade", MODULE, "--dir", str(cohort), "--json", "--quiet"]) == 0
     again = {s["learner"]: s for s in json.loads(capsys.readouterr().out)["submissions"]}
-    assert again["honest_full"]["score"] == 14 and again["honest_full"]["status"] == "skipped"
+    assert again["honest_full"]["score"] == subs["honest_full"]["max_score"]
+    assert again["honest_full"]["status"] == "skipped"
 
 
 def test_grading_without_isolation_gives_the_same_scores_and_says_so(tmp_path, monkeypatch, capsys):
@@ -325,7 +326,7 @@ def test_grading_without_isolation_gives_the_same_scores_and_says_so(tmp_path, m
     assert main(["cohort", "grade", MODULE, "--dir", str(cohort), "--json", "--quiet", "--allow-unisolated"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["isolation"] == "none"
-    assert {s["learner"]: s["score"] for s in out["submissions"]} == {"full": 14, "q1": 1}
+    assert {s["learner"]: s["score"] for s in out["submissions"]} == {"full": out["submissions"][0]["max_score"], "q1": 1}
     capsys.readouterr()
     assert main(["cohort", "grade", MODULE, "--dir", str(cohort), "--quiet", "--allow-unisolated", "--force"]) == 0
     assert "isolation: none" in capsys.readouterr().out
@@ -343,8 +344,9 @@ scraping_point = Anything("x")
     capsys.readouterr()
     assert main(["check", str(path), "--json"]) == 0
     got = json.loads(capsys.readouterr().out)
-    scores = {q["grade_id"]: q["score"] for q in got["questions"]}
-    assert scores["q1"] == 0 and scores["q2"] == 3
+    scores = {q["grade_id"]: q["points"] for q in got["questions"]}
+    assert scores["q1"] == 0
+    assert all(q["points"] == q["max_points"] for q in got["questions"] if q["grade_id"] != "q1" and q["autograded"])
     assert got["isolation"] in ("full", "partial")
 
 
@@ -401,7 +403,8 @@ print(json.dumps({{"level": res.isolation, "leaked": "LEAKED::" in out, "refused
         got = json.loads(proc.stdout.strip().splitlines()[-1])
         assert got["level"] in ("partial", "full")
         assert not got["leaked"] and got["refused"]
-        assert got["errors"]["q1"] is False and got["errors"]["q2"] is True
+        assert got["errors"]["q1"] is False
+        assert all(failed for gid, failed in got["errors"].items() if gid != "q1")
     finally:
         subprocess.run(["userdel", "-r", UNPRIVILEGED], capture_output=True)
         subprocess.run(["rm", "-rf", str(work)], capture_output=True)

@@ -9,6 +9,10 @@ Two tables, as CSV or JSON, in ``DIR/export/`` (or ``--out``):
 - ``competencies``: per learner, module, competency and level, the points, the points available,
   the number of questions and the share.
 
+Both carry ``isolation``: how isolated learner code was when that submission was graded
+(``full``, ``partial`` or ``none``; see :mod:`coursekit.platform.grading.isolation`), so a
+ministry counting the results can tell.
+
 Learners appear by their roster id only: no names, no emails.
 """
 
@@ -25,7 +29,7 @@ from coursekit.platform import evidence
 from coursekit.platform.cohort.folder import Cohort
 from coursekit.errors import UsageError
 
-COMPETENCY_COLUMNS = ["learner", "module", "competency", "level", "points", "out_of", "items", "share"]
+COMPETENCY_COLUMNS = ["learner", "module", "competency", "level", "points", "out_of", "items", "share", "isolation"]
 
 
 @dataclass
@@ -46,6 +50,18 @@ def cohort_tags(cohort: Cohort, modules: list[str] | None = None) -> evidence.Ta
     return evidence.Tags(tuple(items), (), tuple(problems))
 
 
+def isolation_of(cohort: Cohort) -> dict[tuple[str, str], str]:
+    """(learner, module) -> the isolation its last grading ran under, from the grading records."""
+    out = {}
+    for path in (cohort.kit_dir / "grades").glob("*/*.json"):
+        try:
+            rec = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        out[(path.stem, path.parent.name)] = str(rec.get("isolation") or "")
+    return out
+
+
 def tables(cohort: Cohort, modules: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     tags = cohort_tags(cohort, modules)
     recs = evidence.records(cohort.db_url, tags, source=evidence.COHORT)
@@ -55,11 +71,14 @@ def tables(cohort: Cohort, modules: list[str] | None = None) -> tuple[pd.DataFra
     recs["time"] = pd.to_datetime(recs["time"], utc=True).map(
         lambda t: t.isoformat().replace("+00:00", "Z") if pd.notna(t) else "")
     recs = recs.sort_values(["learner", "module", "item", "competency"], kind="stable").reset_index(drop=True)
+    levels_run = isolation_of(cohort)
+    recs["isolation"] = [levels_run.get((lr, m), "") for lr, m in zip(recs["learner"], recs["module"])]
     if recs.empty:
         comp = pd.DataFrame(columns=COMPETENCY_COLUMNS)
     else:
         comp = (recs.groupby(["learner", "module", "competency", "level"], sort=True)
-                .agg(points=("points", "sum"), out_of=("out_of", "sum"), items=("item", "count"))
+                .agg(points=("points", "sum"), out_of=("out_of", "sum"), items=("item", "count"),
+                     isolation=("isolation", "first"))
                 .reset_index())
         comp["share"] = (comp["points"] / comp["out_of"]).where(comp["out_of"] > 0).round(4)
         levels = list(competencies.framework().levels)

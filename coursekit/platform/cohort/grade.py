@@ -89,6 +89,7 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
     manual_pending: int = 0
     seconds: float | None = None
+    isolation: str = ""
 
     def as_json(self) -> dict:
         out = {"learner": self.learner, "status": self.status.value, "reason": self.reason,
@@ -99,6 +100,8 @@ class Outcome:
             out["manual_pending"] = self.manual_pending
         if self.seconds is not None:
             out["seconds"] = self.seconds
+        if self.isolation:
+            out["isolation"] = self.isolation
         return out
 
 
@@ -355,7 +358,7 @@ def grade(cohort: Cohort, module_id: str, workers: int | None = None, force: boo
                         and rec.get("source") == source_digest and learner in in_gradebook):
                     outcomes[learner] = Outcome(learner, SKIPPED, "unchanged since it was graded",
                                                 rec.get("score"), rec.get("max_score"), rec.get("notes", []),
-                                                rec.get("manual_pending", 0))
+                                                rec.get("manual_pending", 0), isolation=rec.get("isolation", ""))
                     continue
                 jobs.append({"learner": learner, "sha256": digest})
 
@@ -426,7 +429,7 @@ def _run(cohort, module_id, jobs, n_workers, limits, progress, db_writes, main_g
         outcomes[outcome.learner] = outcome
         rec = {"status": outcome.status.value, "reason": outcome.reason, "sha256": sha, "source": source_digest,
                "score": outcome.score, "max_score": outcome.max_score, "notes": outcome.notes,
-               "manual_pending": outcome.manual_pending, "time": _now()}
+               "manual_pending": outcome.manual_pending, "isolation": outcome.isolation, "time": _now()}
         records.put(outcome.learner, rec)
         counts[outcome.status.value] += 1
         bar.set_postfix(counts, refresh=False)
@@ -462,7 +465,7 @@ def _run(cohort, module_id, jobs, n_workers, limits, progress, db_writes, main_g
             if job.get("scratch_db"):
                 Path(job["scratch_db"]).unlink(missing_ok=True)
         finish(Outcome(learner, GRADED, "", total.score, total.max_score, res.get("notes", []), total.pending,
-                       res.get("seconds")), job["sha256"])
+                       res.get("seconds"), res.get("isolation", "")), job["sha256"])
 
     def _handle(w: _Worker, line: str | None) -> None:
         if line is None:  # the worker died

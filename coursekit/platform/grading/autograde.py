@@ -68,10 +68,11 @@ def grade_submission(root: Path, module_id: str, student: str, runner, limits: L
     run = byvalue.grade_by_value(submission, source, runner, limits, workdir / "run", submitted, isolate=isolate)
     valued = workdir / "valued"
     target = valued / student / module_id
-    target.mkdir(parents=True, exist_ok=True)
+    # nbgrader copies the submission's other files (and its timestamp) to autograded/ as it would have;
+    # a symbolic link is never followed.
+    shutil.copytree(submitted, target, dirs_exist_ok=True,
+                    ignore=lambda folder, names: [n for n in names if os.path.islink(os.path.join(folder, n))])
     (target / f"{NOTEBOOK}.ipynb").write_text(json.dumps(run.notebook), encoding="utf-8")
-    if (submitted / "timestamp.txt").is_file():
-        shutil.copyfile(submitted / "timestamp.txt", target / "timestamp.txt")
     result = make_api(record_config(valued)).autograde(module_id, student, force=True, create=True)
     return {"success": bool(result.get("success")), "error": result.get("error") or "",
             "log": result.get("log") or "", "isolation": run.isolation, "reason": run.reason}
