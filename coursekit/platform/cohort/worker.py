@@ -121,15 +121,13 @@ def grade_one(job: dict, limits, runner, workdir: Path) -> dict:
         shutil.rmtree(jobdir, ignore_errors=True)
     log = (result.get("log") or "") + (result.get("error") or "")
     if not result.get("success"):
-        return {"ok": False, "reason": autograde._reason_from_log(log), "log": log[-4000:]}
+        return {"ok": False, "reason": result.get("reason") or autograde._reason_from_log(log), "log": log[-4000:]}
     graded = cohort.autograded_notebook(learner, module)
     if not graded.exists():
         return {"ok": False, "reason": "nbgrader wrote no graded notebook", "log": log[-4000:]}
     _trim_outputs(graded)
     nb = json.loads(graded.read_text(encoding="utf-8"))
     notes = _limit_notes(nb, limits.cell_timeout)
-    if result.get("reason"):
-        notes.insert(0, result["reason"])
     return {"ok": True, "notes": notes, "isolation": result.get("isolation", "")}
 
 

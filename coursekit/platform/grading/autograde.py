@@ -66,6 +66,10 @@ def grade_submission(root: Path, module_id: str, student: str, runner, limits: L
     submitted = Path(root) / "submitted" / student / module_id
     submission = notebooks.read(submitted / f"{NOTEBOOK}.ipynb")
     run = byvalue.grade_by_value(submission, source, runner, limits, workdir / "run", submitted, isolate=isolate)
+    if run.reason:
+        # The learner's run did not end normally (the whole-notebook limit, a cell that would not stop,
+        # Python itself stopped): no grade is recorded and the trainer is told why, as before.
+        return {"success": False, "error": "", "log": "", "isolation": run.isolation, "reason": run.reason}
     valued = workdir / "valued"
     target = valued / student / module_id
     # nbgrader copies the submission's other files (and its timestamp) to autograded/ as it would have;

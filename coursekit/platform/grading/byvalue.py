@@ -269,6 +269,9 @@ def _read_result(jobdir: Path) -> dict | None:
 
 
 def _describe_end(run: dict, limits: Limits, who: str) -> str:
+    """Why a run did not end normally ('' when it did, even if a child of it ran out of memory)."""
+    if run["status"] == "ok" and run.get("exit") == 0:
+        return ""
     if run["status"] == "timeout":
         return f"timed out: the whole notebook took longer than {limits.notebook_timeout} s"
     if run["status"] == "cell-timeout-killed":
