@@ -296,7 +296,9 @@ def test_batch_of_bad_submissions_then_skip_feedback_and_export(mini_course, tmp
     # Export: evidence records and per-competency rows, learner ids only.
     assert main(["cohort", "export", "--dir", str(cohort)]) == 0
     ev = list(csv.DictReader(open(cohort / "export" / "evidence.csv")))
-    assert list(ev[0]) == ["learner", "module", "item", "competency", "level", "points", "out_of", "source", "time"]
+    assert list(ev[0]) == ["learner", "module", "item", "competency", "level", "points", "out_of", "source", "time",
+                          "isolation"]
+    assert {r["isolation"] for r in ev} <= {"full", "partial", "none"}
     assert {r["source"] for r in ev} == {"cohort"}
     assert {r["learner"] for r in ev} == {k for k, v in EXPECTED.items() if v[0] == "graded"}
     wrong_q1 = [r for r in ev if r["learner"] == "wrong" and r["item"] == "q1"]

@@ -6,14 +6,24 @@ notebook lands in ``submitted/<learner>/<module>/exercise.ipynb`` with a ``times
 
 Nothing is dropped silently: a file whose name is no learner of the roster, two files for one
 learner, and a file that is not a notebook are reported, and left where they are.
+
+Uploads come from learners, so they are read as hostile: a symbolic link is never followed (it
+could point at the cohort's own source notebook or at a file in the trainer's home); a zip member
+with an absolute path or ``..`` is reported by name and not collected; a zip is read whole, each
+member through a size cap that does not trust its header, before anything is written; a corrupt
+archive is one clear error and nothing is collected.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 import shutil
+import stat
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
@@ -26,6 +36,7 @@ from coursekit.platform.nbgrader_adapter.config import failure_line
 from coursekit.errors import UsageError
 
 MAX_NOTEBOOK_BYTES = 100 * 1024 * 1024  # a notebook bigger than this is not a workshop exercise
+MAX_ARCHIVE_BYTES = 2 * 1024 ** 3       # all the notebooks of one archive, uncompressed
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"  # nbgrader's
 
 
@@ -67,29 +78,96 @@ def _skip(parts) -> bool:
     return any(p.startswith(".") or p in {"__MACOSX", ".ipynb_checkpoints"} for p in parts)
 
 
-def _from_folder(folder: Path) -> list[_Upload]:
+def _read_no_follow(path: Path) -> bytes:
+    """A file's bytes, refusing a symbolic link even if it appeared after the folder was listed."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as fh:
+        return fh.read(MAX_NOTEBOOK_BYTES + 1)
+
+
+def _from_folder(folder: Path, report: CollectReport) -> list[_Upload]:
     out = []
-    for p in sorted(folder.rglob("*")):
-        rel = p.relative_to(folder)
-        if not p.is_file() or _skip(rel.parts):
-            continue
-        out.append(_Upload(str(rel), p.stem if p.suffix.lower() == ".ipynb" else "", p.read_bytes,
-                           p.stat().st_size))
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        base = Path(dirpath)
+        for d in sorted(dirnames):
+            if (base / d).is_symlink():
+                report.ignored.append((str((base / d).relative_to(folder)), "a symbolic link: not followed"))
+        dirnames[:] = sorted(d for d in dirnames if not (base / d).is_symlink())
+        for name in sorted(filenames):
+            p = base / name
+            rel = p.relative_to(folder)
+            if _skip(rel.parts):
+                continue
+            if p.is_symlink():
+                report.ignored.append((str(rel), "a symbolic link: not followed"))
+                continue
+            st = p.lstat()
+            if not stat.S_ISREG(st.st_mode):
+                continue
+            out.append(_Upload(str(rel), p.stem if p.suffix.lower() == ".ipynb" else "",
+                               lambda p=p: _read_no_follow(p), st.st_size))
     return out
 
 
-def _from_zip(path: Path) -> list[_Upload]:
+def _unsafe_member(name: str) -> bool:
+    pp = PurePosixPath(name.replace("\\", "/"))
+    return pp.is_absolute() or ".." in pp.parts or re.match(r"^[A-Za-z]:", name) is not None
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, budget: list[int]) -> bytes | None:
+    """A member's bytes through a cap that ignores what its header claims; None when over the cap."""
+    chunks, size = [], 0
+    with zf.open(info) as fh:
+        while True:
+            chunk = fh.read(1 << 20)
+            if not chunk:
+                break
+            size += len(chunk)
+            budget[0] -= len(chunk)
+            if size > MAX_NOTEBOOK_BYTES:
+                return None
+            if budget[0] < 0:
+                raise UsageError(f"{path}: holds more than {MAX_ARCHIVE_BYTES // 2**30} GB once unpacked; nothing "
+                                 "was collected. Split the uploads into smaller archives")
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _from_zip(path: Path, report: CollectReport) -> list[_Upload]:
+    """Every member read (and checked) before anything is filed: a bad archive collects nothing."""
     try:
         zf = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
-        raise UsageError(f"{path}: is not a zip file; give a folder or a .zip of the uploaded notebooks")
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise UsageError(f"{path}: is not a readable zip file ({exc}); give a folder or a .zip of the uploaded "
+                         "notebooks")
     out = []
-    for info in sorted(zf.infolist(), key=lambda i: i.filename):
-        pp = PurePosixPath(info.filename)
-        if info.is_dir() or _skip(pp.parts):
-            continue
-        out.append(_Upload(info.filename, pp.stem if pp.suffix.lower() == ".ipynb" else "",
-                           lambda i=info: zf.read(i), info.file_size))
+    budget = [MAX_ARCHIVE_BYTES]
+    with zf:
+        for info in sorted(zf.infolist(), key=lambda i: i.filename):
+            pp = PurePosixPath(info.filename)
+            if _unsafe_member(info.filename):
+                report.ignored.append((info.filename, "an absolute path or '..' in the archive: not collected"))
+                continue
+            if info.is_dir() or _skip(pp.parts):
+                continue
+            if (info.external_attr >> 16) & 0o170000 == 0o120000:
+                report.ignored.append((info.filename, "a symbolic link: not followed"))
+                continue
+            is_nb = pp.suffix.lower() == ".ipynb"
+            if not is_nb:
+                out.append(_Upload(info.filename, "", lambda: b"", info.file_size))
+                continue
+            try:
+                data = _read_member(zf, info, path, budget)
+            except UsageError:
+                raise
+            except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
+                raise UsageError(f"{path}: the archive is damaged at {info.filename!r} ({exc}); nothing was "
+                                 "collected. Download or zip the uploads again")
+            if data is None:
+                report.ignored.append((info.filename, f"larger than {MAX_NOTEBOOK_BYTES // 2**20} MB once unpacked"))
+                continue
+            out.append(_Upload(info.filename, pp.stem, lambda d=data: d, len(data)))
     return out
 
 
@@ -143,15 +221,37 @@ def collect(cohort: Cohort, module_id: str, source: str | Path | None = None) ->
         if not path.exists():
             raise UsageError(f"--from {source}: no such file or folder; give the folder or .zip of uploaded notebooks")
         report = CollectReport(module_id, str(path))
-        uploads = _from_folder(path) if path.is_dir() else (
-            _from_zip(path) if zipfile.is_zipfile(path) or path.suffix.lower() == ".zip" else None)
+        if path.is_symlink():
+            raise UsageError(f"--from {source}: is a symbolic link; give the folder or file itself")
+        uploads = _from_folder(path, report) if path.is_dir() else (
+            _from_zip(path, report) if zipfile.is_zipfile(path) or path.suffix.lower() == ".zip" else None)
         if uploads is None:
             if path.suffix.lower() == ".ipynb":
-                uploads = [_Upload(path.name, path.stem, path.read_bytes, path.stat().st_size)]
+                uploads = [_Upload(path.name, path.stem, lambda: _read_no_follow(path), path.stat().st_size)]
             else:
                 raise UsageError(f"--from {source}: give a folder, a .zip, or one <learner_id>.ipynb")
         _file_uploads(cohort, module_id, uploads, report)
         return report
+
+
+def _learners_with_links(inbound: Path, module_id: str, report: CollectReport) -> set[str]:
+    """Learners with a symbolic link anywhere in a submission of ``module_id`` on the exchange."""
+    found: set[str] = set()
+    if not inbound.is_dir():
+        return found
+    for sub in inbound.iterdir():
+        parts = sub.name.split("+")
+        if len(parts) < 3 or parts[1] != module_id:
+            continue
+        links = [sub] if sub.is_symlink() else []
+        if not links:
+            for dirpath, dirnames, filenames in os.walk(sub, followlinks=False):
+                links += [Path(dirpath) / n for n in dirnames + filenames if (Path(dirpath) / n).is_symlink()]
+        if links:
+            found.add(parts[0])
+            report.ignored.append((f"{sub.name}/{links[0].name}", "a symbolic link in the submission: not followed, "
+                                                                   "nothing of it collected"))
+    return found
 
 
 def _collect_exchange(cohort: Cohort, module_id: str) -> CollectReport:
@@ -161,6 +261,9 @@ def _collect_exchange(cohort: Cohort, module_id: str) -> CollectReport:
         raise UsageError(f"{cohort.root} has no nbgrader exchange configured; give --from FOLDER_OR_ZIP "
                          "with the uploaded notebooks (or set c.Exchange.root in nbgrader_config.py)")
     report = CollectReport(module_id, f"exchange {exchange}")
+    # nbgrader's collect copies with shutil, which follows symbolic links: a learner who submits a
+    # link to the cohort's source notebook would hand in the model answers. Find them first.
+    linked = _learners_with_links(Path(exchange) / cohort.course_id / "inbound", module_id, report)
     cohort.kit_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix="staging-", dir=cohort.kit_dir))
     try:
@@ -179,6 +282,8 @@ def _collect_exchange(cohort: Cohort, module_id: str) -> CollectReport:
             ts_file = folder / "timestamp.txt"
             ts = ts_file.read_text(encoding="utf-8").strip() if ts_file.exists() else None
             wanted = folder / f"{NOTEBOOK}.ipynb"
+            if sub.name in linked:
+                continue
             if not wanted.exists():
                 report.ignored.append((f"{sub.name}/{module_id}", f"no {NOTEBOOK}.ipynb in the submission "
                                        f"(found: {', '.join(p.name for p in nbs) or 'nothing'})"))

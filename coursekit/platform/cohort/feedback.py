@@ -1,13 +1,24 @@
-"""``coursekit cohort feedback``: HTML feedback per learner, with nothing of the hidden tests.
+"""``coursekit cohort feedback``: an HTML page per learner, with nothing of the hidden tests.
 
-nbgrader's feedback shows hidden tests unless told otherwise (issue #917); the shared config
-strips their source with ClearHiddenTests. That is not enough: a failing hidden assert leaves a
-traceback in the graded notebook, and an IPython traceback quotes the lines around the failure,
-hidden ones included. ``StripTestTracebacks`` replaces the traceback of every error in a test cell
-by its last line (``AssertionError: <the test's message>``), which is what a learner needs and
-what the authoring rules keep free of answers. Every HTML file is then checked for the hidden
-markers and for any line of hidden-test code; a file that fails the check is deleted and reported,
-never handed out.
+The kit writes the page itself (``templates/feedback.html.j2``) rather than converting the graded
+notebook, because a graded notebook holds things a learner must not get: the test cells' code and
+outputs, which learner code could fill with anything it read, and tracebacks that quote hidden
+lines. A page holds:
+
+- the exercise's text (its markdown cells, from the course's source);
+- the learner's own answer cells and the cells they added, with their outputs, shown as text
+  (learner HTML is never rendered; images are);
+- per question, the points and the kit's feedback message (:mod:`coursekit.platform.grading.results`:
+  the visible check's or the hidden test's assert message, which the authoring rules keep free of
+  answers);
+- written answers as the learner wrote them, with "awaiting a trainer" until graded by hand, then
+  the points and the trainer's comment.
+
+Each page is rendered in memory and checked before it is written: the parts that come from the
+course (texts and messages) must hold no hidden-test marker and no line of hidden-test code. What
+the learner wrote is theirs and is not searched for markers (a learner who writes
+``BEGIN HIDDEN TESTS`` in a comment withholds nobody's feedback). One learner's page failing never
+stops the others; no unchecked page is ever written to ``feedback/``.
 """
 
 from __future__ import annotations
@@ -17,30 +28,14 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nbconvert.preprocessors import Preprocessor
-from traitlets import Bool
-from traitlets.config import Config
-
-from coursekit.platform import notebooks
+from coursekit.platform import fileio, notebooks
 from coursekit.platform.cohort.folder import NOTEBOOK, Cohort
 from coursekit.platform.nbgrader_adapter import cells
 from coursekit.platform.nbgrader_adapter.config import failure_line
 from coursekit.errors import UsageError
 
-class StripTestTracebacks(Preprocessor):
-    """In test cells, keep an error's name and message and drop its traceback."""
-
-    enabled = Bool(True).tag(config=True)  # nbconvert preprocessors are off unless enabled
-
-    def preprocess_cell(self, cell, resources, index):
-        if cells.is_autograded_test(cell):
-            for out in cell.get("outputs", []):
-                if out.get("output_type") == "error":
-                    evalue = (out.get("evalue") or "").strip()
-                    first = evalue.splitlines()[0] if evalue else ""
-                    out["evalue"] = first
-                    out["traceback"] = [f"{out.get('ename', 'Error')}: {first}" if first else out.get("ename", "Error")]
-        return cell, resources
+#: Characters of one output shown on a page; the rest is cut (a learner's print can be huge).
+MAX_OUTPUT_CHARS = 20_000
 
 
 def hidden_test_lines(source_nb, markers: cells.Markers) -> set[str]:
@@ -112,7 +107,101 @@ def _current(cohort: Cohort, module_id: str, candidates: list[str], report: Feed
     return ok, excluded
 
 
+def _output_parts(out: dict) -> dict:
+    """One output of a learner's cell as text or a PNG (learner HTML is never rendered)."""
+    kind = out.get("output_type")
+    part = {"text": "", "png": "", "error": False}
+    if kind == "stream":
+        return dict(part, text=str(out.get("text", ""))[:MAX_OUTPUT_CHARS])
+    if kind == "error":
+        return dict(part, text=f"{out.get('ename', 'Error')}: {str(out.get('evalue', ''))[:2000]}", error=True)
+    data = out.get("data") or {}
+    png = data.get("image/png")
+    if isinstance(png, str) and len(png) < 4_000_000 and re.fullmatch(r"[A-Za-z0-9+/=\s]+", png or "x"):
+        return dict(part, png="".join(png.split()))
+    text = data.get("text/plain", "")
+    return dict(part, text=("".join(text) if isinstance(text, list) else str(text))[:MAX_OUTPUT_CHARS])
+
+
+def _markdown(text: str) -> str:
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    return markdown2html_mistune(text)
+
+
+def page_parts(graded_nb, source_nb, results: dict, comments: dict[str, str]) -> list[dict]:
+    """The blocks of a learner's page, in the notebook's order (see the module docstring)."""
+    src_md = {cells.grade_id(c): cells.source_text(c) for c in source_nb["cells"] if cells.grade_id(c)}
+    src_ids = {cells.grade_id(c) for c in source_nb["cells"] if cells.grade_id(c)}
+    blocks: list[dict] = []
+    for cell in graded_nb["cells"]:
+        gid = cells.grade_id(cell)
+        kind = cell.get("cell_type")
+        if cells.is_autograded_test(cell):
+            q = results.get(gid)
+            if q is not None:
+                blocks.append({"kind": "result", "q": q, "comment": comments.get(gid, "")})
+            continue
+        if cells.is_written(cell):
+            q = results.get(gid)
+            blocks.append({"kind": "written", "text": cells.source_text(cell), "q": q,
+                           "comment": comments.get(gid, "")})
+            continue
+        if kind == "markdown":
+            # Only the course's own texts are rendered as HTML; a learner's markdown is shown as text.
+            if gid in src_ids or not gid and _is_source_markdown(cell, source_nb):
+                blocks.append({"kind": "text", "html": _markdown(src_md.get(gid) or cells.source_text(cell))})
+            else:
+                blocks.append({"kind": "learner_text", "text": cells.source_text(cell)})
+            continue
+        if kind == "code":
+            if cells.meta(cell).get("locked"):
+                continue           # setup cells: the learner has them; their outputs add nothing
+            blocks.append({"kind": "code", "code": cells.source_text(cell),
+                           "outputs": [_output_parts(o) for o in cell.get("outputs", []) if isinstance(o, dict)]})
+    return blocks
+
+
+def _is_source_markdown(cell, source_nb) -> bool:
+    text = cells.source_text(cell)
+    return any(c.get("cell_type") == "markdown" and cells.source_text(c) == text for c in source_nb["cells"])
+
+
+def course_text_of(blocks: list[dict]) -> str:
+    """What on a page comes from the course (texts, messages): the part checked for leaks."""
+    parts = []
+    for b in blocks:
+        if b["kind"] == "text":
+            parts.append(b["html"])
+        elif b["kind"] in ("result", "written") and b.get("q") is not None:
+            parts.append(html.escape(b["q"].message))
+    return "\n".join(parts)
+
+
+def build_page(cohort: Cohort, module_id: str, learner: str, source_nb, gb, secrets, markers, cell_timeout) -> str:
+    """A learner's checked page (raises ValueError with the reason when it cannot be handed out)."""
+    from coursekit.platform.grading.results import question_results
+    from coursekit.platform.nbgrader_adapter import gradebook as nbgb
+    from coursekit.platform.rendering import render
+
+    graded = notebooks.read(cohort.autograded_notebook(learner, module_id))
+    scores = nbgb.question_scores(gb, module_id, learner)
+    results = {q.grade_id: q for q in question_results(graded, scores, cell_timeout)}
+    comments = nbgb.manual_comments(gb, module_id, learner)
+    blocks = page_parts(graded, source_nb, results, comments)
+    found = leaks(course_text_of(blocks), secrets, markers)
+    if found:
+        raise ValueError("the page would show " + ", ".join(found[:3]))
+    autograded = [q for q in results.values() if q.autograded]
+    return render("feedback.html.j2", module=cohort.module_title(module_id), module_id=module_id,
+                  blocks=blocks, total=sum(q.points or 0 for q in autograded),
+                  max=sum(q.max_points for q in autograded),
+                  pending=[q for q in results.values() if not q.autograded and q.points is None])
+
+
 def feedback(cohort: Cohort, module_id: str) -> FeedbackReport:
+    from coursekit.platform.grading import limits as limits_mod
+
     cohort.require_module(module_id)
     report = FeedbackReport(module_id, cohort.root / "feedback")
     with cohort.lock("feedback"):
@@ -120,41 +209,28 @@ def feedback(cohort: Cohort, module_id: str) -> FeedbackReport:
                             (cohort.root / "autograded").glob(f"*/{module_id}/{NOTEBOOK}.ipynb"))
         if not candidates:
             raise UsageError(f"nothing graded yet for {module_id}; run `coursekit cohort grade {module_id}` first")
-        learners, excluded = _current(cohort, module_id, candidates, report)
+        learners, _ = _current(cohort, module_id, candidates, report)
         if not learners:
             raise UsageError(f"no learner has a current grade for {module_id}; run `coursekit cohort grade {module_id}`")
         cfg = cohort.config()
-        pps = list(cfg.GenerateFeedback.get("preprocessors", [])) or [
-            "nbgrader.preprocessors.GetGrades", "nbgrader.preprocessors.ClearHiddenTests",
-            "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
-        names = [p if isinstance(p, str) else f"{p.__module__}.{p.__name__}" for p in pps]
-        if not any(n.endswith("ClearHiddenTests") for n in names):
-            pps.insert(1, "nbgrader.preprocessors.ClearHiddenTests")
-        pps.insert(len(pps) - 1 if names and names[-1].endswith("CSSHTMLHeaderPreprocessor") else len(pps),
-                   "coursekit.platform.cohort.feedback.StripTestTracebacks")
-        extra = Config()
-        extra.GenerateFeedback.preprocessors = pps
-        if excluded:
-            extra.CourseDirectory.student_id_exclude = ",".join(excluded)
-        api = cohort.api(extra=extra)
-        result = api.generate_feedback(module_id, student_id=None, force=True)
-        if not result.get("success"):
-            raise UsageError(f"nbgrader could not generate feedback for {module_id}: {failure_line(result)}")
-
         markers = cells.markers(cfg)
-        secrets = hidden_test_lines(notebooks.read(cohort.source_notebook(module_id)), markers)
-        for learner in learners:
-            out = cohort.feedback_dir(learner, module_id) / f"{NOTEBOOK}.html"
-            if not out.exists():
-                report.withheld.append((learner, "nbgrader wrote no feedback (is the learner in the gradebook?)"))
-                continue
-            found = leaks(out.read_text(encoding="utf-8", errors="replace"), secrets, markers)
-            if found:
-                out.unlink()
-                report.withheld.append((learner, "the page would show " + ", ".join(found[:3])))
-            else:
+        source_nb = notebooks.read(cohort.source_notebook(module_id))
+        secrets = hidden_test_lines(source_nb, markers)
+        cell_timeout = limits_mod.resolve(cfg).cell_timeout
+        with cohort.gradebook() as gb:
+            for learner in learners:
+                out = cohort.feedback_dir(learner, module_id) / f"{NOTEBOOK}.html"
+                try:
+                    page = build_page(cohort, module_id, learner, source_nb, gb, secrets, markers, cell_timeout)
+                except Exception as exc:     # one learner's page never stops the others
+                    out.unlink(missing_ok=True)
+                    why = str(exc) if isinstance(exc, ValueError) else f"{exc.__class__.__name__}: {exc}"
+                    report.withheld.append((learner, why[:300]))
+                    continue
+                fileio.atomic_write_text(out, page)
                 report.written.append(learner)
         if cohort.exchange_root:
+            api = cohort.api()
             for learner in report.written:  # only pages that passed the check
                 res = api.release_feedback(module_id, student_id=learner)
                 if res is not None and not res.get("success"):

@@ -131,6 +131,15 @@ class Cohort:
     def source_dir(self, module_id: str) -> Path:
         return self.root / "source" / module_id
 
+    def module_title(self, module_id: str) -> str:
+        """The module's title from the syllabus, or its id for a module the syllabus does not know."""
+        from coursekit.platform import syllabus
+
+        try:
+            return syllabus.get(module_id).title
+        except Exception:
+            return module_id
+
     def source_notebook(self, module_id: str) -> Path:
         return self.source_dir(module_id) / f"{NOTEBOOK}.ipynb"
 

@@ -332,6 +332,7 @@ def grade(cohort: Cohort, module_id: str, workers: int | None = None, force: boo
         raise ValueError(db_writes)
     started = time.monotonic()
     with cohort.lock("grade"):
+        _remove_last_run_dir(cohort)      # even when this run has nothing to grade
         cohort.ensure_generated(module_id)
         subs = sorted(p.parent.name for p in (cohort.root / "submitted").glob(f"*/{module_id}") if p.is_dir())
         if not subs:
@@ -375,6 +376,17 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def _remove_last_run_dir(cohort: Cohort) -> None:
+    """The scratch folder of a run that was killed before it could clean up."""
+    note = cohort.kit_dir / "last-run-dir"
+    try:
+        old = Path(note.read_text(encoding="utf-8").strip())
+        if old.name.startswith("ck-grade-") and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+    except OSError:
+        pass
+
+
 def _new_run_dir(cohort: Cohort) -> Path:
     """A scratch folder for this run's workers, kernels and scratch gradebooks.
 
@@ -383,12 +395,7 @@ def _new_run_dir(cohort: Cohort) -> Path:
     removes it if this one is killed before it can clean up.
     """
     note = cohort.kit_dir / "last-run-dir"
-    try:
-        old = Path(note.read_text(encoding="utf-8").strip())
-        if old.name.startswith("ck-grade-") and old.is_dir():
-            shutil.rmtree(old, ignore_errors=True)
-    except OSError:
-        pass
+    _remove_last_run_dir(cohort)
     run_dir = Path(tempfile.mkdtemp(prefix="ck-grade-"))
     fileio.atomic_write_text(note, str(run_dir))
     return run_dir

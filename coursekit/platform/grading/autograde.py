@@ -82,13 +82,25 @@ def grade_submission(root: Path, module_id: str, student: str, runner, limits: L
             "log": result.get("log") or "", "isolation": run.isolation, "reason": run.reason}
 
 
+SCRATCH_PREFIX = "coursekit-grade-"
+
+
+def remove_stale_scratch() -> None:
+    """Remove the scratch folders of gradings whose process is gone (killed with kill -9, say)."""
+    for d in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
+        pid = d.name[len(SCRATCH_PREFIX):].split("-")[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists() and sys.platform == "linux":
+            shutil.rmtree(d, ignore_errors=True)
+
+
 def _worker(root: str, module_id: str, student: str, db_url: str | None, limits: dict, isolate: bool = True) -> dict:
     """Runs inside the grading subprocess."""
     from coursekit.platform.grading import byvalue, isolation
 
     lim = Limits(**limits)
     isolation.become_subreaper()
-    scratch = Path(tempfile.mkdtemp(prefix="coursekit-grade-"))
+    remove_stale_scratch()
+    scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
     try:
         runner = byvalue.Runner.start(scratch)   # warms up while nbgrader is imported below
         from coursekit.platform.nbgrader_adapter.config import preload

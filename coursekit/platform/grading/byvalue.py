@@ -142,7 +142,35 @@ def overwrite_locked(submission, source):
             else:
                 cell.pop("outputs", None)
                 cell.pop("execution_count", None)
+    _restore_missing(nb, source, seen)
     return nb
+
+
+MISSING_NOTE = "This cell was missing from the submission; the grader put it back.\n"
+
+
+def _restore_missing(nb, source, present: set[str]) -> None:
+    """Put back graded cells the learner deleted, after the cell that came before them in the source
+    (as nbgrader's ``OverwriteCells.add_missing_cells`` does), so a deleted test still runs. A
+    written answer comes back empty: the source's version holds the model answer."""
+    previous: str | None = None
+    for src in source["cells"]:
+        gid = cells.grade_id(src)
+        if not gid:
+            continue
+        m = cells.meta(src)
+        if gid not in present and (m.get("grade") or m.get("task")):
+            if cells.is_autograded_test(src):
+                cell = {"cell_type": "code", "metadata": {"nbgrader": copy.deepcopy(m)},
+                        "source": cells.source_text(src), "outputs": [], "execution_count": None}
+            else:
+                cell = {"cell_type": "markdown", "metadata": {"nbgrader": copy.deepcopy(m)},
+                        "source": MISSING_NOTE}
+            at = next((i + 1 for i, c in enumerate(nb["cells"]) if previous and cells.grade_id(c) == previous), 0)
+            nb["cells"].insert(at, cell)
+            present.add(gid)
+        if m.get("solution") or m.get("grade") or m.get("task"):
+            previous = gid
 
 
 def learner_steps(nb, reads: dict[str, list[str]]) -> list[dict]:

@@ -68,6 +68,12 @@ def question_scores(gb, module_id: str, student: str) -> dict[str, QuestionScore
     return out
 
 
+def manual_comments(gb, module_id: str, student: str) -> dict[str, str]:
+    """grade_id -> the comment a trainer wrote on that cell of one submission (empty ones left out)."""
+    nb = gb.find_submission_notebook(NOTEBOOK, module_id, student)
+    return {c.name: c.manual_comment for c in nb.comments if c.manual_comment}
+
+
 def open_gradebook(db_url: str, course_id: str = "coursekit", *, lock_wait: int = 60):
     """nbgrader's ``Gradebook`` (a context manager); SQLite waits up to ``lock_wait`` s for a lock."""
     from nbgrader.api import Gradebook
