@@ -172,6 +172,19 @@ def test_the_lessons_worked_example():
     raw2, _, mit2, _ = _by_hand(better)
     assert raw2 == raw and mit2 >= 0.8 * mit_max
     assert impact.aia_level(raw2, raw_max, mit2, mit_max) == (math.floor(0.85 * raw + 0.5), 3)
+    # The figures the lesson's text states.
+    assert (raw, raw_max, mit, mit_max, final, level) == (54, 88, 15, 25, 54, 3)
+    assert impact.aia_level(raw2, raw_max, mit2, mit_max) == (46, 3)
+
+
+def test_the_exercise_system_sits_on_the_boundaries_it_is_meant_to_test():
+    """School places: mitigation exactly 80%, a deduction ending in .5, a result just under the 50% line."""
+    raw, raw_max, mit, mit_max = _by_hand(impact.completed_questionnaire("school_places"))
+    assert mit == 0.8 * mit_max
+    assert (0.85 * raw) % 1 == 0.5
+    final, level = impact.aia_level(raw, raw_max, mit, mit_max)
+    assert final == math.floor(0.85 * raw) + 1 and final <= 0.5 * raw_max < raw and level == 2
+    assert round(0.85 * raw) != final       # Python's round() is the trap the exercise sets
 
 
 def test_a_tick_all_question_adds_its_choices():
