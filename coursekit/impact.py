@@ -15,8 +15,8 @@ What is here:
   course's own impact questionnaire, scored by the method of Canada's Algorithmic Impact
   Assessment, and what each impact level demands under Canada's Directive;
 - ``completed_questionnaire(system)``: filled-in questionnaires for the course's example systems;
-- ``notice_elements()`` and ``redress_elements()``: what a notice to the people affected and a
-  redress route must contain.
+- ``notice_elements()``, ``system_description_fields()`` and ``redress_elements()``: what a notice
+  to the people affected, a public description of the system and a redress route must contain.
 
 Everything is a plain-language summary written for this course. The AIA questions are the
 course's own (Canada's tool has its own questions and weights); only the scoring rule is Canada's.
@@ -133,6 +133,24 @@ _REDRESS = (
     ("interim_protection", "What happens meanwhile: for example a held payment released if the review is not done in time."),
     ("learning", "Complaints and overturned decisions are counted and fed back into monitoring and the impact assessment."),
 )
+
+
+# Seed S3's system description template: the public page about a system.
+_SYSTEM_DESCRIPTION = (
+    ("what_it_does", "What the system does, in plain language."),
+    ("why", "Why the organisation uses it: the purpose and the benefit."),
+    ("data", "What kinds of data it uses (not technical detail)."),
+    ("what_it_does_not_do", "Its limits, and what people rather than the system decide."),
+    ("how_decisions_are_made", "The human role in the decisions."),
+    ("rights", "How to get information and challenge a decision."),
+    ("oversight", "Who monitors the system, and how to raise a concern."),
+    ("last_reviewed", "When the description was last checked."),
+)
+
+
+def system_description_fields() -> pd.DataFrame:
+    """The sections of a public description of a system (after seed S3's system description template)."""
+    return pd.DataFrame(_SYSTEM_DESCRIPTION, columns=["field", "description"])
 
 
 def notice_elements() -> pd.DataFrame:

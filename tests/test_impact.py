@@ -280,3 +280,5 @@ def test_instrument_map_is_tidy_and_consistent():
 def test_notice_and_redress_checklists():
     assert {"ai_used", "human_review", "right_appeal", "contact"} <= set(impact.notice_elements()["element"])
     assert {"responsible_office", "timelines", "human_review"} <= set(impact.redress_elements()["element"])
+    fields = impact.system_description_fields()["field"]
+    assert len(fields) == 8 and fields.is_unique and fields.iloc[-1] == "last_reviewed"
