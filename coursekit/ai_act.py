@@ -415,6 +415,88 @@ _AI_LITERACY = {
     "applies_since_unchanged": "The duty has applied since 2 February 2025; the amendment did not change that date.",
 }
 
+# ---------------------------------------------------------------------------------------------
+# Added for impact assessment, registration and people's rights (read by ``coursekit.impact``).
+# Plain-language summaries of Art. 27, 49(3)-(4), 26(8), 26(11), 71, 85, 86 and Annex VIII
+# section C, checked on 2026-11-29 against the course's reference notes; the course found no
+# change to these articles in the 2026 amendment, but has not checked the amending act's text.
+
+# Who must carry out a fundamental rights impact assessment (Art. 27(1)), one row per rule.
+_FRIA_SCOPE = (
+    {"rule": "public_body", "ref": "Art. 27(1)", "fria_required": True,
+     "who": "Deployers that are bodies governed by public law (ministries, agencies, municipalities, public schools).",
+     "condition": "The system is high-risk under Art. 6(2) (an Annex III system not taken out by Art. 6(3)), in any Annex III area but point 2."},
+    {"rule": "private_public_service", "ref": "Art. 27(1)", "fria_required": True,
+     "who": "Private entities that provide public services (for example a company running a publicly funded service under contract).",
+     "condition": "The same: a high-risk Annex III system, in any area but point 2."},
+    {"rule": "credit_insurance", "ref": "Art. 27(1)", "fria_required": True,
+     "who": "Any deployer, public or private, of a system in Annex III point 5(b) (creditworthiness, credit scores) or 5(c) (life and health insurance risk and pricing).",
+     "condition": "Whoever the deployer is."},
+    {"rule": "critical_infrastructure", "ref": "Art. 27(1)", "fria_required": False,
+     "who": "Deployers of Annex III point 2 systems (safety components of critical infrastructure), even public bodies.",
+     "condition": "Excluded by the first sentence of Art. 27(1)."},
+    {"rule": "not_high_risk", "ref": "Art. 27(1), Art. 6(2)", "fria_required": False,
+     "who": "Deployers of systems that are not high-risk (not in Annex III, or taken out by Art. 6(3)).",
+     "condition": "Art. 27 covers high-risk systems only; other assessments (a DPIA, an equality assessment) may still be needed."},
+    {"rule": "other_private", "ref": "Art. 27(1)", "fria_required": False,
+     "who": "Private deployers that provide no public service, using a high-risk system outside points 5(b) and 5(c) (for example screening their own job applicants).",
+     "condition": "Not named in Art. 27(1); their other Art. 26 duties still apply."},
+)
+
+# How the assessment is done and kept (Art. 27(2) to (5)).
+_FRIA_PROCEDURE = (
+    {"ref": "Art. 27(1)", "step": "before_first_use",
+     "description": "Carry it out before the system is first put into use."},
+    {"ref": "Art. 27(2)", "step": "reuse",
+     "description": "In similar cases the deployer may rely on an assessment done before, or on one the provider has done."},
+    {"ref": "Art. 27(2)", "step": "update",
+     "description": "Update it when, during use, any of the six elements changes or is no longer up to date."},
+    {"ref": "Art. 27(3)", "step": "notify",
+     "description": "Notify the market surveillance authority of the results, with the filled-in template (an exemption exists only in the exceptional case of Art. 46(1))."},
+    {"ref": "Art. 27(4)", "step": "dpia",
+     "description": "Where a data protection impact assessment (GDPR Art. 35, or Art. 27 of Directive (EU) 2016/680) already meets some of these duties, the fundamental rights assessment complements it rather than repeating it."},
+    {"ref": "Art. 27(5)", "step": "template",
+     "description": "The AI Office provides a template questionnaire (also as an automated tool) to make the assessment simpler."},
+)
+
+# What a public-authority deployer registers in the EU database before use (Art. 49(3), Annex VIII section C).
+_DEPLOYER_REGISTRATION = (
+    {"field": "deployer", "ref": "Annex VIII C, point 1",
+     "description": "The deployer's name, address and contact details."},
+    {"field": "submitter", "ref": "Annex VIII C, point 2",
+     "description": "Name, address and contact details of the person submitting the information on the deployer's behalf."},
+    {"field": "provider_entry_url", "ref": "Annex VIII C, point 3",
+     "description": "The web address (URL) of the provider's entry for the system in the EU database."},
+    {"field": "fria_summary", "ref": "Annex VIII C, point 4",
+     "description": "A summary of the findings of the fundamental rights impact assessment (Art. 27)."},
+    {"field": "dpia_summary", "ref": "Annex VIII C, point 5",
+     "description": "A summary of the data protection impact assessment (GDPR Art. 35 or Art. 27 of Directive (EU) 2016/680), where applicable."},
+)
+
+# Rules around that registration and what people affected can ask for.
+_REGISTRATION_RULES = (
+    {"ref": "Art. 49(3)", "rule": "Public-authority deployers (and those acting for them) register themselves, select the system and register its use before putting an Annex III system into service or using it; not for Annex III point 2."},
+    {"ref": "Art. 26(8)", "rule": "A public-authority deployer may not use a high-risk system that is not registered in the EU database; it must tell the provider or distributor."},
+    {"ref": "Art. 49(4)", "rule": "For Annex III points 1, 6 and 7 in law enforcement, migration, asylum and border control, the registration goes in a secure, non-public section of the database."},
+    {"ref": "Art. 71", "rule": "The Commission runs the EU database; apart from the non-public section, its information is publicly accessible in a user-friendly, machine-readable way."},
+)
+
+_PEOPLES_RIGHTS = (
+    {"right": "be_informed", "ref": "Art. 26(11)",
+     "description": "Deployers of Annex III systems that make or help make decisions about people must tell those people that a high-risk system is used on them.",
+     "limits": "For law enforcement, Art. 13 of Directive (EU) 2016/680 applies instead."},
+    {"right": "explanation", "ref": "Art. 86",
+     "description": "A person affected by a decision based on an Annex III system's output (not point 2) that has legal effects or similarly significant adverse effects on their health, safety or fundamental rights can ask the deployer for a clear, meaningful explanation of the system's role and the main elements of the decision.",
+     "limits": "Only where Union law does not already give this right (Art. 86(3)), and subject to exceptions in Union or national law (Art. 86(2)); it explains, it does not by itself overturn the decision."},
+    {"right": "complain", "ref": "Art. 85",
+     "description": "Anyone who thinks the AI Act has been infringed may complain to the market surveillance authority.",
+     "limits": "A complaint to a regulator, not an appeal against the individual decision: the national appeal route stays the way to change a decision."},
+    {"right": "ai_interaction", "ref": "Art. 50(1)",
+     "description": "People must be told when they interact directly with an AI system, such as a chatbot on the office's website, unless it is obvious.",
+     "limits": "A duty on the provider's design; a back-office risk score that never talks to the person is not covered by Art. 50, but by Art. 26(11)."},
+)
+# End of the block added for impact assessment.
+
 
 def _frame(rows, columns=None) -> pd.DataFrame:
     return pd.DataFrame([dict(r) for r in rows], columns=columns)
