@@ -26,7 +26,7 @@ SEED = 20250331
 CASE_KEYS = base.CASE_KEYS
 
 EXTRACT = base.Extract(
-    name=NAME, seed=SEED, n_people=4_200, n_duplicated=170, exact_name_share=0.2,
+    name=NAME, seed=SEED, n_people=4_200, n_duplicated=170, exact_name_share=0.22,
     extract_date="2025-03-31", extract_label="March 2025", migration_date="2024-10-01",
     migration_label="October 2024", first_application="2020-03-02", retention_deadline="2022-06-30",
     placeholder_dob="1900-01-01", n_placeholder_dob=23, n_future_dob=9, n_decision_before_application=41,
