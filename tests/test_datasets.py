@@ -42,9 +42,11 @@ def rebuilt(tmp_path_factory) -> Path:
 
 # --------------------------------------------------------------------------- the committed files
 
-def test_names_are_the_five_datasets():
-    assert datasets.NAMES == ("benefit_claims", "caseworker_decisions", "service_records", "model_monitoring",
-                              "vendor_trial")
+def test_names_start_with_the_five_datasets_and_do_not_repeat():
+    # later datasets (exercise extracts) are appended, never inserted
+    assert datasets.NAMES[:5] == ("benefit_claims", "caseworker_decisions", "service_records", "model_monitoring",
+                                  "vendor_trial")
+    assert len(set(datasets.NAMES)) == len(datasets.NAMES)
 
 
 def test_every_file_starts_with_its_dataset_name():

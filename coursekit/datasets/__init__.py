@@ -31,6 +31,7 @@ NAMES: tuple[str, ...] = (
     "service_records",
     "model_monitoring",
     "vendor_trial",
+    "service_records_coastal",
 )
 
 __all__ = ["NAMES", "DATA_DIR", "load", "manifest", "schema", "tables", "generator"]

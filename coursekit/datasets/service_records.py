@@ -21,6 +21,8 @@ Planted, and recorded with realised values in the manifest:
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from coursekit.datasets import places
@@ -31,20 +33,71 @@ TITLE = "Case-management extract after a system migration"
 SEED = 20240115
 CASE_KEYS = ("robodebt", "midas", "toeslagen", "ofqual")
 
-N_PEOPLE = 6_000
-N_DUPLICATED = 240
-EXACT_NAME_SHARE = 0.25  # of duplicated people, share whose two records spell the name identically
-EXTRACT_DATE = "2024-01-15"
-MIGRATION_DATE = "2023-07-01"
-RETENTION_DEADLINE = "2021-01-31"
-PLACEHOLDER_DOB = "1900-01-01"
-N_PLACEHOLDER_DOB = 35
-N_FUTURE_DOB = 12
-N_DECISION_BEFORE_APPLICATION = 60
 SYSTEMS = ("old_system_a", "old_system_b", "new_system")
-REGION_CODE_B = {r: f"R{i:02d}" for i, r in enumerate(places.REGIONS, start=1)}
-UNDER_REPRESENTED = "65+"
-MISSING_GROUP = "non_citizen"
+AGE_LIMITS = ((18, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 92))
+
+
+@dataclass(frozen=True)
+class Extract:
+    """Everything that makes one extract differ from another: the office, the period, the sizes of
+    the planted faults and which system carries which fault. Other extracts of the same system
+    (for an exercise, say) reuse ``generate_extract`` and ``extract_facts`` with their own values."""
+
+    name: str
+    seed: int
+    n_people: int
+    n_duplicated: int
+    exact_name_share: float  # of duplicated people, share whose two records spell the name identically
+    extract_date: str
+    extract_label: str  # how the data dictionary names the extract, e.g. "January 2024"
+    migration_date: str
+    migration_label: str
+    first_application: str
+    retention_deadline: str
+    placeholder_dob: str
+    n_placeholder_dob: int
+    n_future_dob: int
+    n_decision_before_application: int
+    annual_system: str  # the old system whose income field holds yearly amounts
+    region_style: tuple[tuple[str, str], ...]  # system -> "upper", "code" or "canonical"
+    code_prefix: str  # the coded system's region codes: prefix + 01..06 in the order of places.REGIONS
+    stray_rate: float  # share of new-system records with a stray spelling (lower case or a trailing space)
+    under_represented: str
+    missing_group: str
+    missing_rate: tuple[float, float]  # in the missing group, elsewhere
+    nationality_share: tuple[float, float, float]
+    system_share: tuple[float, float, float]
+    record_age_share: tuple[float, ...]
+    census_age_share: tuple[float, ...]
+    census_total: int
+    region_codes: dict = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        codes = {r: f"{self.code_prefix}{i:02d}" for i, r in enumerate(places.REGIONS, start=1)}
+        object.__setattr__(self, "region_codes", codes)
+
+
+EXTRACT = Extract(
+    name=NAME, seed=SEED, n_people=6_000, n_duplicated=240, exact_name_share=0.25,
+    extract_date="2024-01-15", extract_label="January 2024", migration_date="2023-07-01", migration_label="July 2023",
+    first_application="2019-01-02", retention_deadline="2021-01-31", placeholder_dob="1900-01-01",
+    n_placeholder_dob=35, n_future_dob=12, n_decision_before_application=60, annual_system="old_system_b",
+    region_style=(("old_system_a", "upper"), ("old_system_b", "code"), ("new_system", "canonical")),
+    code_prefix="R", stray_rate=0.04, under_represented="65+", missing_group="non_citizen", missing_rate=(0.30, 0.03),
+    nationality_share=(0.74, 0.13, 0.13), system_share=(0.45, 0.25, 0.30),
+    record_age_share=(0.14, 0.24, 0.22, 0.19, 0.14, 0.07), census_age_share=(0.10, 0.16, 0.16, 0.17, 0.17, 0.24),
+    census_total=4_200_000,
+)
+# The lesson extract's values under their historical names.
+N_PEOPLE = EXTRACT.n_people
+N_DUPLICATED = EXTRACT.n_duplicated
+EXTRACT_DATE = EXTRACT.extract_date
+MIGRATION_DATE = EXTRACT.migration_date
+RETENTION_DEADLINE = EXTRACT.retention_deadline
+PLACEHOLDER_DOB = EXTRACT.placeholder_dob
+REGION_CODE_B = EXTRACT.region_codes
+UNDER_REPRESENTED = EXTRACT.under_represented
+MISSING_GROUP = EXTRACT.missing_group
 
 FIRST_F = ("Anna", "Sophie", "Emma", "Julia", "Fatima", "Aisha", "Katarzyna", "Maria", "Elif", "Amina",
            "Hanna", "Lotte", "Sara", "Noor", "Zeynep", "Agnieszka", "Ingrid", "Leila", "Helena", "Hodan",
@@ -71,12 +124,14 @@ VARIANTS = {
 COUNTRIES = ("Morocco", "Turkey", "Suriname", "Poland", "Somalia", "Eritrea", "Germany", "Belgium", "Indonesia",
              "Syria", "Iraq", "Ghana", "Portugal", "Italy", "Spain", "Brazil")
 
-MAIN = Table(NAME, None, (
-    "One row per record in the January 2024 extract of the case-management system, as migrated: "
+def tables(x: Extract) -> dict:
+    """The main table and the census table of extract ``x``."""
+    main = Table(x.name, None, (
+    f"One row per record in the {x.extract_label} extract of the case-management system, as migrated: "
     "records from both old systems and from the new one."
 ), (
     Column("record_id", "str", "Record number in the new system (assigned at migration).", unique=True, pattern=r"^SR-\d{6}$"),
-    Column("source_system", "str", "System the record came from: one of the two old systems, or created in the new one after the migration (July 2023).",
+    Column("source_system", "str", f"System the record came from: one of the two old systems, or created in the new one after the migration ({x.migration_label}).",
            values=SYSTEMS),
     Column("personal_number", "str", "The person's national identification number (synthetic).", pattern=r"^[1-9]\d{8}$"),
     Column("first_name", "str", "First name as typed into the system the record came from (invented names)."),
@@ -101,8 +156,7 @@ MAIN = Table(NAME, None, (
     Column("overpayment_found", "bool", "A later review found the person had been overpaid (the outcome analysts want to predict)."),
     Column("debt_recovery_ref", "str", "Reference of the debt-recovery file, if one was opened.", nullable=True, pattern=r"^DR-\d{6}$"),
 ))
-
-CENSUS = Table(NAME, "census", (
+    census = Table(x.name, "census", (
     "Reference population: adults (18 and over) living in each region by age band and sex, from the "
     "(invented) 2021 census, rounded to tens."
 ), (
@@ -111,12 +165,14 @@ CENSUS = Table(NAME, "census", (
     Column("sex", "str", "Sex.", values=("female", "male")),
     Column("population", "int", "Adults in the cell, rounded to the nearest 10.", min=0),
 ))
+    return {None: main, "census": census}
 
-TABLES = {None: MAIN, "census": CENSUS}
 
-CENSUS_AGE_SHARE = (0.10, 0.16, 0.16, 0.17, 0.17, 0.24)
-RECORD_AGE_SHARE = (0.14, 0.24, 0.22, 0.19, 0.14, 0.07)
-AGE_LIMITS = ((18, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 92))
+TABLES = tables(EXTRACT)
+MAIN = TABLES[None]
+CENSUS = TABLES["census"]
+CENSUS_AGE_SHARE = EXTRACT.census_age_share
+RECORD_AGE_SHARE = EXTRACT.record_age_share
 
 DATASHEET = Datasheet(
     motivation="""
@@ -194,15 +250,28 @@ def _variant(rng, name: str) -> str:
 
 
 def generate() -> dict:
-    rng = np.random.default_rng(SEED)
-    n = N_PEOPLE
-    extract = np.datetime64(EXTRACT_DATE)
-    nat = categorical(rng, places.NATIONALITY, (0.74, 0.13, 0.13), n)
+    return generate_extract(EXTRACT)
+
+
+def _region_spelling(style: str, canonical: np.ndarray, codes: dict) -> np.ndarray:
+    if style == "upper":
+        return np.char.upper(canonical.astype(str)).astype(object)
+    if style == "code":
+        return np.array([codes[r] for r in canonical], dtype=object)
+    return canonical
+
+
+def generate_extract(x: Extract) -> dict:
+    """The columns of one extract's tables (main and census), drawn from its seed."""
+    rng = np.random.default_rng(x.seed)
+    n = x.n_people
+    extract = np.datetime64(x.extract_date)
+    nat = categorical(rng, places.NATIONALITY, x.nationality_share, n)
     sex = np.where(rng.random(n) < 0.55, "female", "male").astype(object)
     first = np.where(sex == "female", categorical(rng, FIRST_F, np.ones(len(FIRST_F)), n),
                      categorical(rng, FIRST_M, np.ones(len(FIRST_M)), n)).astype(object)
     last = categorical(rng, LAST, np.ones(len(LAST)), n)
-    band_idx = rng.choice(len(places.AGE_BANDS), size=n, p=RECORD_AGE_SHARE)
+    band_idx = rng.choice(len(places.AGE_BANDS), size=n, p=x.record_age_share)
     lo = np.array([a for a, _ in AGE_LIMITS])[band_idx]
     hi = np.array([b for _, b in AGE_LIMITS])[band_idx]
     age_days = (rng.uniform(lo, hi + 1) * 365.25).astype(np.int64)
@@ -223,11 +292,12 @@ def generate() -> dict:
         rng.uniform(0, 180, n))
     fortnightly = np.round(fortnightly, 2)
 
-    source = categorical(rng, SYSTEMS, (0.45, 0.25, 0.30), n)
+    source = categorical(rng, SYSTEMS, x.system_share, n)
     new = source == "new_system"
-    start = np.where(new, np.datetime64(MIGRATION_DATE), np.datetime64("2019-01-02"))
-    span = np.where(new, (extract - np.datetime64(MIGRATION_DATE)).astype(int) - 20,
-                    (np.datetime64(MIGRATION_DATE) - np.datetime64("2019-01-02")).astype(int))
+    migration = np.datetime64(x.migration_date)
+    first_app = np.datetime64(x.first_application)
+    start = np.where(new, migration, first_app)
+    span = np.where(new, (extract - migration).astype(int) - 20, (migration - first_app).astype(int))
     application = start + (rng.random(n) * span).astype(np.int64).astype("timedelta64[D]")
     pending = rng.random(n) < np.where(new, 0.15, 0.01)
     decision_date = application + (7 + rng.gamma(2.0, 12.0, n)).astype(np.int64).astype("timedelta64[D]")
@@ -245,18 +315,18 @@ def generate() -> dict:
                       None).astype(object)
 
     # Missingness concentrated among non-citizens (the old forms were only in the national language).
-    miss = rng.random(n) < np.where(nat == MISSING_GROUP, 0.30, 0.03)
+    miss = rng.random(n) < np.where(nat == x.missing_group, *x.missing_rate)
     employment = np.where(miss, None, employment).astype(object)
     income = np.where(miss, np.nan, fortnightly)
 
     # Duplicates: some people of old system A were also in old system B and got migrated twice.
     old = np.flatnonzero(source != "new_system")
-    dup_people = old[exact_choice(rng, old.size, N_DUPLICATED)]
-    exact_names = exact_choice(rng, N_DUPLICATED, round(EXACT_NAME_SHARE * N_DUPLICATED))
+    dup_people = old[exact_choice(rng, old.size, x.n_duplicated)]
+    exact_names = exact_choice(rng, x.n_duplicated, round(x.exact_name_share * x.n_duplicated))
     rows = np.concatenate([np.arange(n), dup_people])
     dup_first = first[dup_people].copy()
     dup_last = last[dup_people].copy()
-    for j in range(N_DUPLICATED):
+    for j in range(x.n_duplicated):
         if exact_names[j]:
             continue
         which = int(rng.integers(3))  # 0: first name, 1: last name, 2: both
@@ -273,14 +343,15 @@ def generate() -> dict:
 
     dob_all = take(dob).astype("datetime64[D]")
     income_all = take(income)
-    # Old system B held yearly income in the fortnightly field.
-    b = source_all == "old_system_b"
+    # One old system held yearly income in the fortnightly field.
+    b = source_all == x.annual_system
     income_all = np.where(b, np.round(income_all * 26.0, 2), income_all)
     region_all = take(region)
-    region_code = np.where(source_all == "old_system_a", np.char.upper(region_all.astype(str)).astype(object),
-                           np.where(b, np.array([REGION_CODE_B[r] for r in region_all], dtype=object), region_all))
+    region_code = region_all
+    for system, style in x.region_style:  # each old system kept its own way of writing regions
+        region_code = np.where(source_all == system, _region_spelling(style, region_all, x.region_codes), region_code)
     m = len(rows)
-    stray = (source_all == "new_system") & (rng.random(m) < 0.04)
+    stray = (source_all == "new_system") & (rng.random(m) < x.stray_rate)
     stray_kind = rng.integers(2, size=m)
     region_code = np.where(stray & (stray_kind == 0), np.char.lower(region_all.astype(str)).astype(object), region_code)
     region_code = np.where(stray & (stray_kind == 1), np.char.add(region_all.astype(str), " ").astype(object), region_code)
@@ -288,15 +359,15 @@ def generate() -> dict:
     # Impossible and out-of-order dates.
     original = np.arange(m) < n
     in_b = np.flatnonzero(b & original)
-    placeholder = in_b[exact_choice(rng, in_b.size, N_PLACEHOLDER_DOB)]
-    dob_all[placeholder] = np.datetime64(PLACEHOLDER_DOB)
+    placeholder = in_b[exact_choice(rng, in_b.size, x.n_placeholder_dob)]
+    dob_all[placeholder] = np.datetime64(x.placeholder_dob)
     fine = np.setdiff1d(np.flatnonzero(original), placeholder)
-    future = fine[exact_choice(rng, fine.size, N_FUTURE_DOB)]
+    future = fine[exact_choice(rng, fine.size, x.n_future_dob)]
     dob_all[future] = dob_all[future] + np.timedelta64(36525, "D")  # a century typo: 1958 typed as 2058
     app_all = take(application).astype("datetime64[D]")
     dec_all = take(decision_date).astype("datetime64[D]")
     decided = np.flatnonzero(~np.isnat(dec_all) & original)
-    swapped = decided[exact_choice(rng, decided.size, N_DECISION_BEFORE_APPLICATION)]
+    swapped = decided[exact_choice(rng, decided.size, x.n_decision_before_application)]
     dec_all[swapped] = app_all[swapped] - rng.integers(3, 120, swapped.size).astype("timedelta64[D]")
 
     order = rng.permutation(m)
@@ -313,11 +384,11 @@ def generate() -> dict:
     main = {"record_id": np.array([f"SR-{i:06d}" for i in range(100001, 100001 + m)], dtype=object)} | cols
 
     # Census: adults by region, age band and sex.
-    total = 4_200_000
+    total = x.census_total
     reg, age, sx, pop = [], [], [], []
     for r, rs in zip(places.REGIONS, places.REGION_SHARE):
         tilt = rng.normal(0, 0.04, len(places.AGE_BANDS))
-        shares = np.array(CENSUS_AGE_SHARE) * np.exp(tilt)
+        shares = np.array(x.census_age_share) * np.exp(tilt)
         shares /= shares.sum()
         for a, s in zip(places.AGE_BANDS, shares):
             fem = (0.56 if a == "65+" else 0.50) + rng.normal(0, 0.006)
@@ -332,9 +403,15 @@ def generate() -> dict:
 
 
 def facts(frames) -> tuple[dict, dict]:
+    return extract_facts(frames, EXTRACT)
+
+
+def extract_facts(frames, x: Extract) -> tuple[dict, dict]:
+    """The planted facts of extract ``x``, recomputed from its tables, and how each is computed."""
     df = frames[None]
     census = frames["census"]
-    extract = np.datetime64(EXTRACT_DATE)
+    extract = np.datetime64(x.extract_date)
+    annual = x.annual_system
     per_person = df.groupby("personal_number")
     sizes = per_person.size()
     dup_ids = sizes.index[sizes > 1]
@@ -350,10 +427,10 @@ def facts(frames) -> tuple[dict, dict]:
         key = code.strip().lower()
         target = next((r for r in places.REGIONS if r.lower() == key), None)
         if target is None:
-            target = next(r for r, c in REGION_CODE_B.items() if c == code)
+            target = next(r for r, c in x.region_codes.items() if c == code)
         variants[code] = target
     income_median = df.groupby("source_system")["income_fortnightly_eur"].median()
-    others_median = df.loc[df["source_system"] != "old_system_b", "income_fortnightly_eur"].median()
+    others_median = df.loc[df["source_system"] != annual, "income_fortnightly_eur"].median()
     leak = df["debt_recovery_ref"].notna()
     outcome = df["overpayment_found"]
     records_share = df["age_band"].value_counts(normalize=True)
@@ -365,7 +442,7 @@ def facts(frames) -> tuple[dict, dict]:
     dob = df["date_of_birth"]
     f = {
         "rows": int(len(df)),
-        "extract_date": EXTRACT_DATE,
+        "extract_date": x.extract_date,
         "people": int(df["personal_number"].nunique()),
         "duplicated_people": int(len(dup_ids)),
         "duplicate_records": int(len(df) - df["personal_number"].nunique()),
@@ -373,9 +450,9 @@ def facts(frames) -> tuple[dict, dict]:
         "duplicated_people_found_by_exact_name_and_birth_date": int((exact > 1).sum()),
         "duplicate_rule": "records with the same personal_number are the same person",
         "missing_rate_by_nationality": by_nat_missing,
-        "group_with_concentrated_missingness": MISSING_GROUP,
-        "placeholder_birth_dates": int((dob == np.datetime64(PLACEHOLDER_DOB)).sum()),
-        "placeholder_birth_date": PLACEHOLDER_DOB,
+        "group_with_concentrated_missingness": x.missing_group,
+        "placeholder_birth_dates": int((dob == np.datetime64(x.placeholder_dob)).sum()),
+        "placeholder_birth_date": x.placeholder_dob,
         "birth_dates_in_future": int((dob > extract).sum()),
         "impossible_birth_dates": int(((dob < np.datetime64("1905-01-01")) | (dob > extract)).sum()),
         "decisions_before_application": int((df["decision_date"] < df["application_date"]).sum()),
@@ -383,12 +460,12 @@ def facts(frames) -> tuple[dict, dict]:
         "region_code_variants": variants,
         "records_with_non_canonical_region": int((~df["region"].isin(canonical)).sum()),
         "distinct_region_spellings": int(df["region"].nunique()),
-        "income_in_annual_amounts_system": "old_system_b",
-        "records_with_annual_income": int((df["source_system"].eq("old_system_b") & df["income_fortnightly_eur"].notna()).sum()),
+        "income_in_annual_amounts_system": annual,
+        "records_with_annual_income": int((df["source_system"].eq(annual) & df["income_fortnightly_eur"].notna()).sum()),
         "median_income_by_source_system": {s: r4(income_median[s]) for s in SYSTEMS},
-        "annual_to_fortnightly_median_ratio": r4(income_median["old_system_b"] / others_median),
+        "annual_to_fortnightly_median_ratio": r4(income_median[annual] / others_median),
         "retention_breach_column": "second_nationality",
-        "retention_deadline": RETENTION_DEADLINE,
+        "retention_deadline": x.retention_deadline,
         "retention_breach_values": int(df["second_nationality"].notna().sum()),
         "retention_breach_people": int(df.loc[df["second_nationality"].notna(), "personal_number"].nunique()),
         "outcome_column": "overpayment_found",
@@ -396,14 +473,16 @@ def facts(frames) -> tuple[dict, dict]:
         "overpayment_rate": rate(outcome),
         "outcome_rate_when_leak_present": rate(outcome[leak]),
         "outcome_rate_when_leak_absent": rate(outcome[~leak]),
-        "under_represented_group": UNDER_REPRESENTED,
+        "under_represented_group": x.under_represented,
         "records_share_by_age_band": {a: r4(records_share.get(a, 0.0)) for a in places.AGE_BANDS},
         "census_share_by_age_band": {a: r4(census_share[a]) for a in places.AGE_BANDS},
         "representation_ratio_by_age_band": {a: r4(records_share.get(a, 0.0) / census_share[a]) for a in places.AGE_BANDS},
         "census_adults": int(census["population"].sum()),
     }
+    coded = next(s for s, style in x.region_style if style == "code")
+    code_range = f"{x.region_codes[places.REGIONS[0]]}-{x.region_codes[places.REGIONS[-1]]}"
     how = {
-        "rows": "Number of records (rows) in service_records.csv.",
+        "rows": f"Number of records (rows) in {x.name}.csv.",
         "extract_date": "Date of the extract; ages and future dates are judged against it.",
         "people": "Distinct personal_number values.",
         "duplicated_people": "personal_number values that occur on more than one record.",
@@ -419,13 +498,14 @@ def facts(frames) -> tuple[dict, dict]:
         "impossible_birth_dates": "Records whose date_of_birth is before 1905-01-01 or after extract_date.",
         "decisions_before_application": "Records whose decision_date is before their application_date.",
         "canonical_regions": "The region names the new system uses.",
-        "region_code_variants": "Every other spelling found in the region column, mapped to its canonical name (case and spaces ignored; R01-R06 are old system B's codes, in the order of canonical_regions).",
+        "region_code_variants": "Every other spelling found in the region column, mapped to its canonical name (case and spaces ignored; "
+                                f"{code_range} are old system {coded[-1].upper()}'s codes, in the order of canonical_regions).",
         "records_with_non_canonical_region": "Records whose region is not one of canonical_regions.",
         "distinct_region_spellings": "Distinct values in the region column.",
         "income_in_annual_amounts_system": "Source system whose income_fortnightly_eur values are in fact yearly amounts.",
         "records_with_annual_income": "Records from that system with a non-empty income_fortnightly_eur.",
         "median_income_by_source_system": "Median income_fortnightly_eur per source_system.",
-        "annual_to_fortnightly_median_ratio": "Median income_fortnightly_eur of old_system_b divided by the median of all other records (about 26 fortnights a year).",
+        "annual_to_fortnightly_median_ratio": f"Median income_fortnightly_eur of {annual} divided by the median of all other records (about 26 fortnights a year).",
         "retention_breach_column": "The column that should have been deleted.",
         "retention_deadline": "Date by which the retention schedule required it deleted.",
         "retention_breach_values": "Non-empty values in that column.",
