@@ -31,6 +31,8 @@ NAMES: tuple[str, ...] = (
     "service_records",
     "model_monitoring",
     "vendor_trial",
+    "vendor_trial_b",
+    "model_monitoring_b",
 )
 
 __all__ = ["NAMES", "DATA_DIR", "load", "manifest", "schema", "tables", "generator"]
