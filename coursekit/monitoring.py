@@ -305,23 +305,26 @@ def psi_edges(expected, bins: int = 10) -> list[float]:
     return sorted(set(np.quantile(e, np.arange(1, bins) / bins).round(2).tolist()))
 
 
-def psi(expected, actual, *, bins: int = 10, edges: Sequence[float] | None = None, floor: float = 1e-4) -> float:
+def psi(expected, actual, *, bins: int = 10, edges: Sequence[float] | None = None) -> float:
     """Population stability index of ``actual`` (e.g. this month) against ``expected`` (the baseline).
 
     PSI = sum over bins of (actual share - expected share) * ln(actual share / expected share).
-    Bins are [edge, next edge), open at both ends; by default the edges are the baseline's deciles.
-    A bin that is empty on one side would make the index infinite, so its share is raised to
-    ``floor``. Read it as: below 0.1 little change, 0.1 to 0.25 a shift worth investigating,
-    above 0.25 a major shift. It says that the population changed, not whether the system's
+    Bins are [edge, next edge), open at both ends; by default the edges are the baseline's deciles
+    (``bins=10``). A bin that is empty on one side would make the index infinite, so when any bin
+    is empty half a case is added to every bin on both sides. Read it as: below 0.1 little change,
+    0.1 to 0.25 a shift worth investigating, above 0.25 a major shift. With few cases the index is
+    noisy even when nothing changed (roughly bins / cases on each side): use fewer bins or pool
+    periods for small groups. It says that the population changed, not whether the system's
     results got worse: check those too.
     """
     e, a = _numbers(expected, "expected"), _numbers(actual, "actual")
     cuts = psi_edges(e, bins) if edges is None else sorted(float(x) for x in edges)
     full = [-np.inf, *cuts, np.inf]
-    es = np.histogram(e, full)[0] / e.size
-    as_ = np.histogram(a, full)[0] / a.size
     # np.histogram puts a value equal to an inner edge in the bin to its right: [edge, next edge).
-    es, as_ = np.maximum(es, floor), np.maximum(as_, floor)
+    ec, ac = np.histogram(e, full)[0].astype(float), np.histogram(a, full)[0].astype(float)
+    if (ec == 0).any() or (ac == 0).any():
+        ec, ac = ec + 0.5, ac + 0.5
+    es, as_ = ec / ec.sum(), ac / ac.sum()
     return float(np.sum((as_ - es) * np.log(as_ / es)))
 
 
@@ -439,8 +442,9 @@ def check_rules(table: pd.DataFrame, rules: Iterable[Rule], *, baseline_end=None
     overlapping windows, which weighs its middle periods a little more.)
 
     Returns one row per firing: ``rule``, ``action``, the period and group columns, ``metric``,
-    ``n``, the value the rule read (``observed``), ``threshold`` (the level it crossed) and
-    ``streak`` (periods in a row the condition has held). Empty when no rule fires.
+    ``n``, the value the rule read (``observed``), ``threshold`` (the level it crossed), ``streak``
+    (periods in a row the condition has held) and ``since`` (the first period of that streak: when
+    the change began, as far as the rule can tell). Empty when no rule fires.
     """
     if not isinstance(table, pd.DataFrame) or not {"metric", "value", "n"} <= set(table.columns):
         raise MonitoringInputError("check_rules needs the table metrics_by_period or psi_table returns")
@@ -476,14 +480,17 @@ def check_rules(table: pd.DataFrame, rules: Iterable[Rule], *, baseline_end=None
                 over = (obs > high) if high is not None else np.zeros(len(obs), dtype=bool)
             cond = ok & (under | over)
             streak = 0
+            labels = series[period].tolist()
             for i, (hit, row) in enumerate(zip(cond, series.itertuples(index=False))):
                 streak = streak + 1 if hit else 0
                 if streak >= rule.periods:
                     rec = row._asdict()
                     out.append({"rule": rule.name, "action": rule.action, period: rec[period],
                                 **dict(zip(cols, key)), "metric": rule.metric, "n": int(rec["n"]),
-                                "observed": obs[i], "threshold": low if under[i] else high, "streak": streak})
-    result = pd.DataFrame(out, columns=["rule", "action", period, *cols, "metric", "n", "observed", "threshold", "streak"])
+                                "observed": obs[i], "threshold": low if under[i] else high, "streak": streak,
+                                "since": labels[i - streak + 1]})
+    result = pd.DataFrame(out, columns=["rule", "action", period, *cols, "metric", "n", "observed", "threshold",
+                                        "streak", "since"])
     result.attrs.update(period=period, group=cols)
     return result
 
