@@ -155,7 +155,7 @@ def test_claim_test_counts_and_wilson_interval_by_hand():
     assert close(t.loc["B", "gap_points"], (0.5 - 0.85) * 100, 1e-9)
     assert t.loc["overall", "verdict"] == "consistent with the claim"   # 10 cases prove nothing either way
     recall = claim_test(small_trial(), "truth", "pred", claimed=0.9, metric="recall", positive="yes", group="grp")
-    assert list(recall["n"]) == [4, 2, 2] and list(recall["successes"]) == [2, 2, 0]
+    assert list(recall["n"]) == [5, 3, 2] and list(recall["successes"]) == [3, 3, 0]
 
 
 def test_claim_test_verdicts():
