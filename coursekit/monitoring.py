@@ -1,13 +1,10 @@
-"""Checking a supplier's claim before signing, and watching a system once it runs.
+"""Watching an AI system once it runs: metrics by period and group, drift, alert and stop rules.
 
-The checks a buyer and a deployer run on their own data::
+The checks a deployer runs on its own log (``coursekit.procurement`` has the checks before signing)::
 
-    from coursekit.monitoring import claim_test, metrics_by_period, psi, psi_table, shift_test, Rule, check_rules
+    from coursekit.monitoring import metrics_by_period, psi, psi_table, shift_test, Rule, check_rules
 
-    # Before signing: the local result with its 95% interval against the claimed value, by group.
-    claim_test(trial, "verified_outcome", "vendor_prediction", claimed=0.94, group="main_language")
-
-    # In operation: a metric per month (and group) with intervals, then rules set in advance.
+    # A metric per month (and group) with intervals, then rules set before the system runs.
     table = metrics_by_period(log, "error_found", "flagged", period="month", group="region",
                               metrics=["accuracy", "recall"])
     check_rules(table, [Rule("recall low", "recall", below=0.25, periods=2)])
@@ -49,7 +46,6 @@ from coursekit.fairness import rate_ci
 __all__ = [
     "METRICS",
     "MonitoringInputError",
-    "claim_test",
     "metrics_by_period",
     "psi",
     "psi_table",
@@ -164,57 +160,6 @@ def _with_interval(k: pd.Series, n: pd.Series, confidence: float) -> pd.DataFram
         value = np.where(n > 0, k / n.where(n > 0, 1), np.nan)
     return pd.DataFrame({"n": n.astype(int), "successes": k.astype(int), "value": value,
                          "ci_low": np.asarray(low), "ci_high": np.asarray(high)}, index=k.index)
-
-
-# ---------------------------------------------------------------------------------------------
-# Before signing: the claim against local results
-
-
-def claim_test(df: pd.DataFrame, y_true, y_pred, *, claimed: float, metric: str = "accuracy", group=None,
-               positive=None, confidence: float = 0.95) -> pd.DataFrame:
-    """A metric measured on local data, with its interval, against the value a supplier claims.
-
-    df:        one row per case of a local trial (the organisation's own, verified cases).
-    y_true:    column with the verified outcome; y_pred: column with the system's output.
-    claimed:   the claimed value of the metric, as a fraction (0.94 for "94% accurate").
-    metric:    one of ``METRICS`` (default accuracy).
-    group:     a column (or list of columns): adds one row per group after the ``overall`` row.
-    positive:  the label that counts as positive when the columns hold labels, not True/False
-               (needed for recall and the other error rates; accuracy compares labels as they are).
-
-    Returns one row per group (``overall`` first): ``n`` (the metric's denominator), ``successes``,
-    ``value``, ``ci_low``, ``ci_high``, ``claimed``, ``gap_points`` (value minus claim, in
-    percentage points) and ``verdict``: ``below the claim`` when the whole interval lies below it,
-    ``above the claim`` when the whole interval lies above it, otherwise ``consistent with the claim``.
-    An interval that contains the claim does not prove the claim: with few cases it is wide.
-    """
-    _frame(df)
-    try:
-        claimed = float(claimed)
-    except (TypeError, ValueError):
-        raise MonitoringInputError(f"claimed must be a number such as 0.94, got {claimed!r}") from None
-    if not 0 <= claimed <= 1:
-        raise MonitoringInputError(f"claimed must be a fraction between 0 and 1 (0.94 for 94%), got {claimed}")
-    (metric,) = _metric_list([metric])
-    cols = _group_cols(df, group)
-    t, p, right = _outcomes(df, y_true, y_pred, positive, [metric])
-    k, n = _successes_and_n(t, p, right)[metric]
-    counts = pd.DataFrame({"k": k, "n": n})
-    rows = [counts.sum().to_frame(OVERALL).T]
-    if cols:
-        keys = [df[c].reset_index(drop=True) for c in cols]
-        by = counts.groupby(keys if len(keys) > 1 else keys[0], sort=True, observed=True).sum()
-        rows.append(by)
-    both = pd.concat(rows)
-    out = _with_interval(both["k"], both["n"], confidence)
-    out["claimed"] = claimed
-    out["gap_points"] = (out["value"] - claimed) * 100
-    out["verdict"] = np.select([out["ci_high"] < claimed, out["ci_low"] > claimed],
-                               ["below the claim", "above the claim"], "consistent with the claim")
-    out.loc[out["n"] == 0, "verdict"] = "no cases"
-    out.index.name = "group" if not cols else (cols[0] if len(cols) == 1 else "group")
-    out.attrs.update(metric=metric, confidence=confidence)
-    return out
 
 
 # ---------------------------------------------------------------------------------------------

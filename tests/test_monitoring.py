@@ -1,4 +1,4 @@
-"""coursekit.monitoring: claim tests, metrics by period and group, drift, alert and stop rules.
+"""coursekit.procurement and coursekit.monitoring: claim tests, metrics by period and group, drift, alert and stop rules.
 
 The first tests reproduce what the datasets' manifests document (local accuracy and its interval,
 the worst subgroup, the drift's start month, the affected group's recall before and after), for
@@ -16,8 +16,10 @@ from scipy import stats
 
 from coursekit import datasets
 from coursekit.errors import UsageError
-from coursekit.monitoring import (METRICS, MonitoringInputError, Rule, check_rules, claim_test, first_firing,
-                                  metrics_by_period, psi, psi_table, shift_test)
+from coursekit import ai_act
+from coursekit.monitoring import (METRICS, MonitoringInputError, Rule, check_rules, first_firing, metrics_by_period, psi,
+                                  psi_table, shift_test)
+from coursekit.procurement import claim_test, contract_clauses, provider_documents
 
 TOL = 6e-5  # manifests round to 4 decimals
 
@@ -303,3 +305,24 @@ def test_rules_explain_bad_input():
         check_rules(t, [Rule("x", "precision", below=0.1)])
     with pytest.raises(MonitoringInputError, match="metrics_by_period"):
         check_rules(pd.DataFrame({"a": [1]}), [])
+
+
+# --------------------------------------------------------------------------- what to demand
+
+def test_provider_documents_come_from_the_ai_act_data():
+    docs = provider_documents()
+    assert list(docs.columns) == ["ref", "who", "document", "what", "buyer_asks", "note"]
+    assert len(docs) == len(ai_act._PROVIDER_DUTIES)
+    for ref in ("Art. 11, Annex IV", "Art. 13", "Art. 72", "Art. 73", "Art. 26(5)"):
+        assert ref in set(docs["ref"]), ref
+    assert (docs["what"].str.len() > 40).all() and (docs["buyer_asks"].str.len() > 20).all()
+    # No date in these rows: dates live in ai_act.key_dates().
+    assert not docs["what"].str.contains(r"\b20\d\d\b").any()
+
+
+def test_contract_clauses_cover_the_seed_documents_terms():
+    clauses = contract_clauses()
+    for c in ("right_to_audit", "ongoing_bias_monitoring", "notice_of_changes", "data_portability_and_deletion",
+              "performance_benchmarks", "exit_strategy", "local_acceptance_test"):
+        assert c in set(clauses["clause"])
+    assert clauses["clause"].is_unique
