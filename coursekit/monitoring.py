@@ -48,6 +48,7 @@ __all__ = [
     "MonitoringInputError",
     "metrics_by_period",
     "psi",
+    "psi_edges",
     "psi_table",
     "shift_test",
     "Rule",
@@ -243,7 +244,8 @@ def _numbers(values, role: str) -> np.ndarray:
 
 
 def psi_edges(expected, bins: int = 10) -> list[float]:
-    """Bin edges for ``psi``: the inner quantiles of the baseline (deciles for ``bins=10``)."""
+    """Bin edges for ``psi``: the inner quantiles of the baseline (deciles for ``bins=10``), to 2 decimals
+    as in the datasets' manifests; repeated edges are merged."""
     if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 2:
         raise MonitoringInputError(f"bins must be a whole number, 2 or more; got {bins!r}")
     e = _numbers(expected, "expected")
