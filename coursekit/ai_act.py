@@ -498,6 +498,54 @@ _PEOPLES_RIGHTS = (
 # End of the block added for impact assessment.
 
 
+# ---- Block added for the procurement and monitoring module: rows only, no existing row changed. ----
+# What a provider of a high-risk system must have or do that a public buyer relies on, and what
+# happens when something goes wrong in operation. Plain-language summaries of Regulation (EU)
+# 2024/1689 as adopted; checked on 2026-11-29 against the course's reference notes and public
+# summaries of the 2026 amending regulation, which by those accounts leaves these articles in
+# substance as they were, except where a note says otherwise. Read through
+# ``coursekit.procurement.provider_documents()``.
+_PROVIDER_DUTIES = (
+    {"ref": "Art. 11, Annex IV", "who": "provider", "document": "technical documentation",
+     "what": "Drawn up before the system is sold or put into service and kept up to date: what the system is and how it was built, its data, how it was tested (metrics, accuracy, effects on groups), its risk management and its post-market monitoring plan.",
+     "buyer_asks": "It is written for the authorities, not sent to deployers by law: ask in the contract for access to it, or to the parts on testing and data.",
+     "note": ""},
+    {"ref": "Art. 13", "who": "provider", "document": "instructions for use",
+     "what": "Given to deployers: the intended purpose; the level of accuracy, with its metrics, that was tested and can be expected, and what can lower it; where appropriate, performance for specific persons or groups; the input data it needs; human oversight measures; expected lifetime, maintenance and updates; how to collect and read the logs.",
+     "buyer_asks": "Read the accuracy section against your own population: measured on whose data, with which metric, and for which groups.",
+     "note": ""},
+    {"ref": "Art. 43", "who": "provider", "document": "conformity assessment",
+     "what": "A check that the system meets the requirements for high-risk systems before it is sold. For most Annex III systems (points 2 to 8) the provider assesses itself (internal control, Annex VI); a notified body is involved mainly for biometrics.",
+     "buyer_asks": "A self-assessment is not an independent test: it does not replace the buyer's own local trial.",
+     "note": ""},
+    {"ref": "Art. 47, Art. 48", "who": "provider", "document": "EU declaration of conformity and CE marking",
+     "what": "The provider declares in writing that the system meets the requirements and affixes the CE marking (digitally for a system supplied only digitally).",
+     "buyer_asks": "Ask for the declaration; check that it names this system and version.",
+     "note": ""},
+    {"ref": "Art. 49(1)", "who": "provider", "document": "registration in the EU database",
+     "what": "Before an Annex III system (except point 2) is sold or put into service, the provider registers it in the EU database.",
+     "buyer_asks": "Find the provider's entry: a public authority registers its own use and may not use a system that is not registered (Art. 26(8), Art. 49(3)).",
+     "note": ""},
+    {"ref": "Art. 72", "who": "provider", "document": "post-market monitoring plan",
+     "what": "The provider collects and analyses data on how the system performs throughout its lifetime, including data deployers supply, to check that it still meets the requirements; the plan is part of the technical documentation.",
+     "buyer_asks": "Agree what monitoring data the office shares with the provider, and what the provider reports back and how fast.",
+     "note": "By most accounts the 2026 amendment dropped the duty to follow a single template set by the Commission; check the consolidated text."},
+    {"ref": "Art. 73", "who": "provider", "document": "serious incident report",
+     "what": "The provider reports a serious incident to the market surveillance authority of the country where it happened as soon as it has established a likely link with the system: at the latest 15 days after becoming aware, 10 days if a person died, 2 days for a widespread infringement or a serious disruption of critical infrastructure.",
+     "buyer_asks": "Write into the contract how fast the provider must tell the office about incidents and defects found elsewhere.",
+     "note": "A serious incident includes an infringement of Union law that protects fundamental rights (Art. 3(49)(c)); whether a given failure counts is a legal judgment."},
+    {"ref": "Art. 26(5)", "who": "deployer", "document": "informing the provider and the authority",
+     "what": "A deployer that has reason to think use according to the instructions puts health, safety or fundamental rights at risk informs the provider (or distributor) and the market surveillance authority without undue delay and suspends use; a deployer that identifies a serious incident informs first the provider, then the importer or distributor and the market surveillance authority, at once.",
+     "buyer_asks": "Name in the monitoring plan who decides to suspend, and who informs whom.",
+     "note": ""},
+    {"ref": "Art. 20", "who": "provider", "document": "corrective actions",
+     "what": "A provider that finds its system no longer conforms must correct it, withdraw it, disable it or recall it, and inform the deployers.",
+     "buyer_asks": "Agree in the contract what a correction costs the office, and how service continues meanwhile.",
+     "note": ""},
+)
+# ---- End of the block added for the procurement and monitoring module. ----
+
+
 def _frame(rows, columns=None) -> pd.DataFrame:
     return pd.DataFrame([dict(r) for r in rows], columns=columns)
 

@@ -42,11 +42,13 @@ def rebuilt(tmp_path_factory) -> Path:
 
 # --------------------------------------------------------------------------- the committed files
 
-def test_names_start_with_the_five_datasets_and_do_not_repeat():
-    # later datasets (exercise extracts) are appended, never inserted
+def test_names_start_with_the_lesson_datasets_and_each_has_a_generator():
     assert datasets.NAMES[:5] == ("benefit_claims", "caseworker_decisions", "service_records", "model_monitoring",
                                   "vendor_trial")
+    assert {"service_records_coastal", "vendor_trial_b", "model_monitoring_b"} <= set(datasets.NAMES)
     assert len(set(datasets.NAMES)) == len(datasets.NAMES)
+    for name in datasets.NAMES:
+        assert datasets.generator(name).NAME == name
 
 
 def test_every_file_starts_with_its_dataset_name():

@@ -64,7 +64,7 @@ TOOLKIT = [p for p in _files(PKG) if PLATFORM not in p.parents and CLI not in p.
 def test_the_toolkit_is_what_notebooks_import():
     names = {_module_name(p) for p in TOOLKIT}
     for expected in ("coursekit.datasets", "coursekit.fairness", "coursekit.ai_act", "coursekit.plotting",
-                     "coursekit.widgets", "coursekit.selfcheck"):
+                     "coursekit.widgets", "coursekit.selfcheck", "coursekit.procurement", "coursekit.monitoring"):
         assert expected in names
 
 

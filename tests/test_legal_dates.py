@@ -27,7 +27,7 @@ from coursekit import ai_act
 ROOT = Path(__file__).resolve().parents[1]
 
 # Modules (by number) not yet checked against this rule: remove a number once its notebooks pass.
-NOT_YET_CHECKED = {"m06"}
+NOT_YET_CHECKED: set[str] = set()
 
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
            "october", "november", "december")

@@ -32,6 +32,8 @@ NAMES: tuple[str, ...] = (
     "model_monitoring",
     "vendor_trial",
     "service_records_coastal",
+    "vendor_trial_b",
+    "model_monitoring_b",
 )
 
 __all__ = ["NAMES", "DATA_DIR", "load", "manifest", "schema", "tables", "generator"]

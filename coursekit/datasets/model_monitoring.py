@@ -16,6 +16,8 @@ index of declared income.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -37,24 +39,64 @@ THRESHOLD = 0.30
 HOUSEHOLDS = ("single", "couple", "single_parent", "couple_with_children")
 PSI_BINS = 10
 
-MAIN = Table(NAME, None, (
-    "One row per claim scored by the model and then reviewed, January 2023 to December 2024, with the "
-    "model's inputs, its score and flag, and what the review found."
-), (
-    Column("case_id", "str", "Claim reference.", unique=True, pattern=r"^MM-\d{6}$"),
-    Column("month", "month", "Month the claim was scored and reviewed."),
-    Column("region", "str", "Region of the claimant's address.", values=places.REGIONS),
-    Column("age_band", "str", "Claimant's age band.", values=places.AGE_BANDS),
-    Column("sex", "str", "Claimant's sex.", values=("female", "male")),
-    Column("household_type", "str", "Household the claim is for.", values=HOUSEHOLDS),
-    Column("children", "int", "Dependent children.", min=0, max=8),
-    Column("declared_income_eur", "float", "Declared household income per month in euros (a model input).", decimals=2, min=0),
-    Column("months_on_benefit", "int", "Months the household has received the benefit (a model input).", min=0),
-    Column("previous_errors", "int", "Errors found in the household's earlier claims (a model input).", min=0),
-    Column("risk_score", "float", "The model's estimated chance that a review finds an error.", decimals=4, min=0, max=1),
-    Column("flagged", "bool", "Score at or above the review threshold (0.30): the claim got a full review first."),
-    Column("error_found", "bool", "The review found an error in the claim (the outcome the model predicts)."),
-))
+
+
+@dataclass(frozen=True)
+class Log:
+    """What makes one monitoring log: the office, the period, the policy change and who it hits.
+
+    Another log (another office, period or drift) reuses ``generate_log`` and ``log_facts`` with
+    its own values; the defaults are this dataset's.
+    """
+
+    name: str = NAME
+    seed: int = SEED
+    id_prefix: str = "MM"
+    first_month: str = FIRST_MONTH
+    months: int = MONTHS
+    per_month: int = PER_MONTH
+    drift_start: str = DRIFT_START
+    affected_region: str = AFFECTED_REGION
+    affected_group: str = AFFECTED_GROUP
+    household_share: tuple = (0.38, 0.14, 0.22, 0.26)
+    supplemented: tuple = ("single_parent", "couple_with_children")   # households that get the new payment
+    supplement_base: float = 350.0          # euros a month, plus supplement_per_child per child
+    supplement_per_child: float = 120.0
+    extra_risk: float = 1.0                  # added to the affected group's true log-odds of an error
+    threshold: float = THRESHOLD
+    policy: str = "the East region's supplement for single parents, paid as income"
+
+
+def log_table(g: Log) -> Table:
+    first = np.datetime64(g.first_month, "M")
+    last = first + g.months - 1
+    span = f"{_month_name(first)} to {_month_name(last)}"
+    return Table(g.name, None, (
+        f"One row per claim scored by the model and then reviewed, {span}, with the "
+        "model's inputs, its score and flag, and what the review found."
+    ), (
+        Column("case_id", "str", "Claim reference.", unique=True, pattern=rf"^{g.id_prefix}-\d{{6}}$"),
+        Column("month", "month", "Month the claim was scored and reviewed."),
+        Column("region", "str", "Region of the claimant's address.", values=places.REGIONS),
+        Column("age_band", "str", "Claimant's age band.", values=places.AGE_BANDS),
+        Column("sex", "str", "Claimant's sex.", values=("female", "male")),
+        Column("household_type", "str", "Household the claim is for.", values=HOUSEHOLDS),
+        Column("children", "int", "Dependent children.", min=0, max=8),
+        Column("declared_income_eur", "float", "Declared household income per month in euros (a model input).", decimals=2, min=0),
+        Column("months_on_benefit", "int", "Months the household has received the benefit (a model input).", min=0),
+        Column("previous_errors", "int", "Errors found in the household's earlier claims (a model input).", min=0),
+        Column("risk_score", "float", "The model's estimated chance that a review finds an error.", decimals=4, min=0, max=1),
+        Column("flagged", "bool", f"Score at or above the review threshold ({g.threshold:.2f}): the claim got a full review first."),
+        Column("error_found", "bool", "The review found an error in the claim (the outcome the model predicts)."),
+    ))
+
+
+def _month_name(m) -> str:
+    return pd.Timestamp(str(m)).strftime("%B %Y")
+
+
+LOG = Log()
+MAIN = log_table(LOG)
 
 TABLES = {None: MAIN}
 
@@ -107,9 +149,10 @@ and deciding when to escalate, suspend or retrain.
 )
 
 
-def _month_labels() -> list[str]:
-    start = np.datetime64(FIRST_MONTH, "M")
-    return [str(start + i) for i in range(MONTHS)]
+def _month_labels(g: Log | None = None) -> list[str]:
+    g = g or LOG
+    start = np.datetime64(g.first_month, "M")
+    return [str(start + i) for i in range(g.months)]
 
 
 def _model_logit(income, single_parent, previous, months_on):
@@ -117,43 +160,49 @@ def _model_logit(income, single_parent, previous, months_on):
     return -1.9 + 0.55 * low_income + 0.5 * single_parent + 0.45 * previous + 0.25 * (months_on < 6)
 
 
-def generate() -> dict:
-    rng = np.random.default_rng(SEED)
-    n = MONTHS * PER_MONTH
-    labels = np.array(_month_labels(), dtype=object)
-    month_idx = np.repeat(np.arange(MONTHS), PER_MONTH)
+def generate_log(g: Log) -> dict:
+    """The columns of one log's CSV, drawn from its seed."""
+    rng = np.random.default_rng(g.seed)
+    n = g.months * g.per_month
+    labels = np.array(_month_labels(g), dtype=object)
+    month_idx = np.repeat(np.arange(g.months), g.per_month)
     region = categorical(rng, places.REGIONS, places.REGION_SHARE, n)
-    household = categorical(rng, HOUSEHOLDS, (0.38, 0.14, 0.22, 0.26), n)
+    household = categorical(rng, HOUSEHOLDS, g.household_share, n)
     kids = np.isin(household, ("single_parent", "couple_with_children"))
     children = np.where(kids, 1 + np.minimum(rng.poisson(0.9, n), 5), 0)
-    single_parent = household == AFFECTED_GROUP
+    single_parent = household == AFFECTED_GROUP   # the model gives single parents their own weight
     sex = np.where(rng.random(n) < np.where(single_parent, 0.88, 0.48), "female", "male").astype(object)
     age = categorical(rng, places.AGE_BANDS, (0.11, 0.24, 0.24, 0.19, 0.14, 0.08), n)
     income = np.exp(rng.normal(np.log(1300.0), 0.45, n))
     previous = np.minimum(rng.poisson(0.3, n), 4)
     months_on = np.minimum(rng.geometric(1 / 30.0, n) - 1, 180)
 
-    drift_idx = _month_labels().index(DRIFT_START)
-    supplemented = (region == AFFECTED_REGION) & kids & (month_idx >= drift_idx)
-    affected = supplemented & single_parent
-    supplement = np.where(supplemented, 350.0 + 120.0 * children, 0.0)
+    drift_idx = _month_labels(g).index(g.drift_start)
+    supplemented = (region == g.affected_region) & np.isin(household, g.supplemented) & (month_idx >= drift_idx)
+    affected = supplemented & (household == g.affected_group)
+    supplement = np.where(supplemented, g.supplement_base + g.supplement_per_child * children, 0.0)
     declared = np.round(income + supplement, 2)
 
-    # For couples the supplement is real extra money and lowers the risk as the model assumes.
-    # For single parents its partner rules cause errors, and the extra income does not help.
+    # For the other households that receive it the supplement is real extra money and lowers the
+    # risk as the model assumes. For the affected group its rules cause errors, and the extra
+    # income does not help.
     true_income = np.where(affected, income, declared)
-    true_logit = _model_logit(true_income, single_parent, previous, months_on) + 1.0 * affected
+    true_logit = _model_logit(true_income, single_parent, previous, months_on) + g.extra_risk * affected
     error = rng.random(n) < sigmoid(true_logit)
     score = np.round(sigmoid(_model_logit(declared, single_parent, previous, months_on)), 4)
-    flagged = score >= THRESHOLD
+    flagged = score >= g.threshold
 
     return {None: {
-        "case_id": np.array([f"MM-{i:06d}" for i in range(1, n + 1)], dtype=object),
+        "case_id": np.array([f"{g.id_prefix}-{i:06d}" for i in range(1, n + 1)], dtype=object),
         "month": labels[month_idx], "region": region, "age_band": age, "sex": sex,
         "household_type": household, "children": children, "declared_income_eur": declared,
         "months_on_benefit": months_on, "previous_errors": previous, "risk_score": score,
         "flagged": flagged, "error_found": error,
     }}
+
+
+def generate() -> dict:
+    return generate_log(LOG)
 
 
 def psi(expected: pd.Series, actual: pd.Series, edges: list[float]) -> float:
@@ -164,13 +213,14 @@ def psi(expected: pd.Series, actual: pd.Series, edges: list[float]) -> float:
     return float(np.sum((a - e) * np.log(a / e)))
 
 
-def facts(frames) -> tuple[dict, dict]:
+def log_facts(frames, g: Log) -> tuple[dict, dict]:
+    """The planted facts of one log, recomputed from its CSV, and how each was computed."""
     df = frames[None].copy()
-    start = pd.Timestamp(DRIFT_START)
+    start = pd.Timestamp(g.drift_start)
     df["after"] = df["month"] >= start
     df["correct"] = df["flagged"] == df["error_found"]
-    east = df["region"] == AFFECTED_REGION
-    group = df["household_type"] == AFFECTED_GROUP
+    east = df["region"] == g.affected_region
+    group = df["household_type"] == g.affected_group
 
     def metrics(mask) -> dict:
         out = {}
@@ -194,10 +244,10 @@ def facts(frames) -> tuple[dict, dict]:
         "months": int(df["month"].nunique()),
         "first_month": df["month"].min().strftime("%Y-%m"),
         "last_month": df["month"].max().strftime("%Y-%m"),
-        "drift_start_month": DRIFT_START,
-        "affected_region": AFFECTED_REGION,
-        "affected_group": {"column": "household_type", "value": AFFECTED_GROUP},
-        "flag_threshold": THRESHOLD,
+        "drift_start_month": g.drift_start,
+        "affected_region": g.affected_region,
+        "affected_group": {"column": "household_type", "value": g.affected_group},
+        "flag_threshold": g.threshold,
         "overall": metrics(pd.Series(True, index=df.index)),
         "affected_group_in_affected_region": metrics(group & east),
         "affected_group_elsewhere": metrics(group & ~east),
@@ -209,7 +259,7 @@ def facts(frames) -> tuple[dict, dict]:
                 "after": r4(df.loc[(df["region"] == r) & df["after"], "declared_income_eur"].mean())}
             for r in places.REGIONS
         },
-        "monthly_mean_declared_income_affected_region": {m: r4(v) for m, v in monthly[AFFECTED_REGION].items()},
+        "monthly_mean_declared_income_affected_region": {m: r4(v) for m, v in monthly[g.affected_region].items()},
         "psi_bin_edges": edges,
         "psi_declared_income_affected_region": r4(psi(baseline, df.loc[east & df["after"], "declared_income_eur"], edges)),
         "psi_declared_income_other_regions": r4(psi(df.loc[~east & ~df["after"], "declared_income_eur"],
@@ -217,25 +267,31 @@ def facts(frames) -> tuple[dict, dict]:
     }
     metric_text = ("Per period (before: months before drift_start_month; after: from it): cases, accuracy (flagged equals "
                    "error_found), recall (share of error_found cases flagged), error_rate, flag_rate and mean risk_score")
+    who = {"single_parent": "single parents", "couple_with_children": "couples with children"}.get(g.affected_group, g.affected_group)
+    where = "the East" if g.affected_region == "East" else f"the {g.affected_region} region"
     how = {
         "rows": "Number of scored claims (rows).",
         "months": "Distinct months.",
         "first_month": "Earliest month.",
         "last_month": "Latest month.",
-        "drift_start_month": "First month of the policy change (the East region's supplement for single parents, paid as income).",
+        "drift_start_month": f"First month of the policy change ({g.policy}).",
         "affected_region": "Region whose inputs shift.",
         "affected_group": "Group whose performance degrades.",
         "flag_threshold": "flagged is exactly risk_score >= this value.",
         "overall": metric_text + ", for all rows.",
-        "affected_group_in_affected_region": metric_text + ", for single parents in the East.",
-        "affected_group_elsewhere": metric_text + ", for single parents in other regions.",
-        "affected_group_all_regions": metric_text + ", for all single parents.",
-        "other_households_in_affected_region": metric_text + ", for other households in the East.",
+        "affected_group_in_affected_region": metric_text + f", for {who} in {where}.",
+        "affected_group_elsewhere": metric_text + f", for {who} in other regions.",
+        "affected_group_all_regions": metric_text + f", for all {who}.",
+        "other_households_in_affected_region": metric_text + f", for other households in {where}.",
         "other_households_elsewhere": metric_text + ", for other households in other regions.",
         "mean_declared_income_by_region": "Mean declared_income_eur per region before and after drift_start_month.",
-        "monthly_mean_declared_income_affected_region": "Mean declared_income_eur in the East per month.",
-        "psi_bin_edges": "Bin edges for the population stability index: deciles of declared_income_eur in the East before the drift, 2 decimals; bins are [edge, next edge) with open ends.",
-        "psi_declared_income_affected_region": "PSI = sum over bins of (after share - before share) * ln(after share / before share), declared_income_eur in the East, before vs after (above 0.1 is usually read as a shift worth investigating, above 0.25 as a major one).",
+        "monthly_mean_declared_income_affected_region": f"Mean declared_income_eur in {where} per month.",
+        "psi_bin_edges": f"Bin edges for the population stability index: deciles of declared_income_eur in {where} before the drift, 2 decimals; bins are [edge, next edge) with open ends.",
+        "psi_declared_income_affected_region": f"PSI = sum over bins of (after share - before share) * ln(after share / before share), declared_income_eur in {where}, before vs after (above 0.1 is usually read as a shift worth investigating, above 0.25 as a major one).",
         "psi_declared_income_other_regions": "The same PSI, same bin edges, for all other regions together.",
     }
     return f, how
+
+
+def facts(frames) -> tuple[dict, dict]:
+    return log_facts(frames, LOG)

@@ -9,6 +9,8 @@ whose main language is not the country's official language: it mostly wrongly re
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from coursekit.datasets import places
@@ -27,21 +29,59 @@ ERROR_RATE = {"national": 0.095, "not_national": 0.29}  # planted local error ra
 OUTCOMES = ("eligible", "not_eligible")
 CHANNELS = ("online", "paper")
 
-MAIN = Table(NAME, None, (
-    "One row per past application in the local test set: who applied and how, what the vendor's tool "
-    "recommended, and the outcome a caseworker verified."
-), (
-    Column("case_id", "str", "Application reference.", unique=True, pattern=r"^VT-\d{5}$"),
-    Column("application_date", "date", "Date the original application was received (2023)."),
-    Column("application_channel", "str", "How the application was made.", values=CHANNELS),
-    Column("main_language", "str", "Applicant's main language; `national` is the country's official language.", values=places.LANGUAGES),
-    Column("age_band", "str", "Applicant's age band.", values=places.AGE_BANDS),
-    Column("sex", "str", "Applicant's sex.", values=("female", "male")),
-    Column("region", "str", "Region of the applicant's address.", values=places.REGIONS),
-    Column("vendor_prediction", "str", "What the vendor's tool recommended.", values=OUTCOMES),
-    Column("vendor_confidence", "float", "Confidence the tool reported (0.5 to 1).", decimals=2, min=0.5, max=1.0),
-    Column("verified_outcome", "str", "The outcome a caseworker verified for the original application.", values=OUTCOMES),
-))
+
+
+@dataclass(frozen=True)
+class Trial:
+    """What makes one local trial: the product's claim, the office's applicants, the planted gap.
+
+    Another trial (another product, another office) reuses ``generate_trial`` and ``trial_facts``
+    with its own values; the defaults are this dataset's.
+    """
+
+    name: str = NAME
+    seed: int = SEED
+    id_prefix: str = "VT"
+    year: int = 2023
+    rows: int = N_ROWS
+    claimed_accuracy: float = VENDOR_CLAIMED_ACCURACY
+    claim_basis: str = VENDOR_CLAIM_BASIS
+    language_share: tuple = (0.80, 0.05, 0.03, 0.04, 0.02, 0.02, 0.03, 0.01)
+    age_share: tuple = (0.12, 0.22, 0.21, 0.18, 0.15, 0.12)
+    eligible_share: float = 0.66
+    # The planted gap: rows whose ``focus_column`` is in ``focus_values`` get ``error_rate["focus"]``.
+    focus_column: str = "main_language"
+    focus_values: tuple = tuple(v for v in places.LANGUAGES if v != "national")
+    focus_rule: str = "main_language is not 'national'"
+    group_key: str = "language_group"     # the facts' name for the two groups
+    rest_label: str = "national"
+    focus_label: str = "not_national"
+    error_rate: dict = field(default_factory=lambda: {"rest": ERROR_RATE["national"], "focus": ERROR_RATE["not_national"]})
+    paper_share: dict = field(default_factory=lambda: {"rest": 0.25, "focus": 0.40})
+    eligible_error_weight: float = 4.0     # how much more often the focus group's errors fall on eligible people
+    paper_error_weight: float = 1.3
+
+
+def trial_table(t: Trial) -> Table:
+    return Table(t.name, None, (
+        "One row per past application in the local test set: who applied and how, what the vendor's tool "
+        "recommended, and the outcome a caseworker verified."
+    ), (
+        Column("case_id", "str", "Application reference.", unique=True, pattern=rf"^{t.id_prefix}-\d{{5}}$"),
+        Column("application_date", "date", f"Date the original application was received ({t.year})."),
+        Column("application_channel", "str", "How the application was made.", values=CHANNELS),
+        Column("main_language", "str", "Applicant's main language; `national` is the country's official language.", values=places.LANGUAGES),
+        Column("age_band", "str", "Applicant's age band.", values=places.AGE_BANDS),
+        Column("sex", "str", "Applicant's sex.", values=("female", "male")),
+        Column("region", "str", "Region of the applicant's address.", values=places.REGIONS),
+        Column("vendor_prediction", "str", "What the vendor's tool recommended.", values=OUTCOMES),
+        Column("vendor_confidence", "float", "Confidence the tool reported (0.5 to 1).", decimals=2, min=0.5, max=1.0),
+        Column("verified_outcome", "str", "The outcome a caseworker verified for the original application.", values=OUTCOMES),
+    ))
+
+
+TRIAL = Trial()
+MAIN = trial_table(TRIAL)
 
 TABLES = {None: MAIN}
 
@@ -87,31 +127,35 @@ writing a recommendation to a procurement board.
 )
 
 
-def generate() -> dict:
-    rng = np.random.default_rng(SEED)
-    n = N_ROWS
-    language = categorical(rng, places.LANGUAGES, (0.80, 0.05, 0.03, 0.04, 0.02, 0.02, 0.03, 0.01), n)
-    national = language == "national"
-    channel = np.where(rng.random(n) < np.where(national, 0.25, 0.40), "paper", "online").astype(object)
-    age = categorical(rng, places.AGE_BANDS, (0.12, 0.22, 0.21, 0.18, 0.15, 0.12), n)
+def generate_trial(t: Trial) -> dict:
+    """The columns of one trial's CSV, drawn from its seed."""
+    rng = np.random.default_rng(t.seed)
+    n = t.rows
+    language = categorical(rng, places.LANGUAGES, t.language_share, n)
+    channel_draw = rng.random(n)
+    age = categorical(rng, places.AGE_BANDS, t.age_share, n)
     sex = np.where(rng.random(n) < 0.54, "female", "male").astype(object)
     region = categorical(rng, places.REGIONS, places.REGION_SHARE, n)
-    truth = np.where(rng.random(n) < 0.66, "eligible", "not_eligible").astype(object)
+    truth = np.where(rng.random(n) < t.eligible_share, "eligible", "not_eligible").astype(object)
+    columns = {"main_language": language, "age_band": age, "sex": sex, "region": region}
+    focus = np.isin(columns[t.focus_column], t.focus_values)
+    channel = np.where(channel_draw < np.where(focus, t.paper_share["focus"], t.paper_share["rest"]), "paper", "online").astype(object)
 
     wrong = np.zeros(n, dtype=bool)
-    for label, mask in (("national", national), ("not_national", ~national)):
+    for label, mask in (("rest", ~focus), ("focus", focus)):
         idx = np.flatnonzero(mask)
-        # For other languages the tool mostly misreads eligible applicants as not eligible.
-        w = np.where(truth[idx] == "eligible", 4.0 if label == "not_national" else 1.0, 1.0) * np.where(channel[idx] == "paper", 1.3, 1.0)
-        wrong[idx[exact_choice(rng, idx.size, round(ERROR_RATE[label] * idx.size), w)]] = True
+        # In the focus group the tool mostly misreads eligible applicants as not eligible.
+        w = (np.where(truth[idx] == "eligible", t.eligible_error_weight if label == "focus" else 1.0, 1.0)
+             * np.where(channel[idx] == "paper", t.paper_error_weight, 1.0))
+        wrong[idx[exact_choice(rng, idx.size, round(t.error_rate[label] * idx.size), w)]] = True
     flip = np.where(truth == "eligible", "not_eligible", "eligible").astype(object)
     prediction = np.where(wrong, flip, truth).astype(object)
     confidence = np.round(np.where(wrong, 0.5 + 0.49 * rng.beta(4.0, 2.0, n), 0.5 + 0.49 * rng.beta(6.0, 1.6, n)), 2)
 
-    days = np.arange(np.datetime64("2023-01-02"), np.datetime64("2023-12-30"), dtype="datetime64[D]")
+    days = np.arange(np.datetime64(f"{t.year}-01-02"), np.datetime64(f"{t.year}-12-30"), dtype="datetime64[D]")
     days = days[np.is_busday(days)]
     return {None: {
-        "case_id": np.array([f"VT-{i:05d}" for i in range(1, n + 1)], dtype=object),
+        "case_id": np.array([f"{t.id_prefix}-{i:05d}" for i in range(1, n + 1)], dtype=object),
         "application_date": np.sort(rng.choice(days, size=n)),
         "application_channel": channel, "main_language": language, "age_band": age, "sex": sex,
         "region": region, "vendor_prediction": prediction, "vendor_confidence": confidence,
@@ -119,38 +163,46 @@ def generate() -> dict:
     }}
 
 
-def facts(frames) -> tuple[dict, dict]:
+def generate() -> dict:
+    return generate_trial(TRIAL)
+
+
+def trial_facts(frames, t: Trial) -> tuple[dict, dict]:
+    """The planted facts of one trial, recomputed from its CSV, and how each was computed."""
     df = frames[None].copy()
     df["correct"] = df["vendor_prediction"] == df["verified_outcome"]
-    df["language_group"] = np.where(df["main_language"] == "national", "national", "not_national")
+    df["focus_group"] = np.where(df[t.focus_column].isin(t.focus_values), t.focus_label, t.rest_label)
     eligible = df["verified_outcome"] == "eligible"
 
     def acc(mask) -> dict:
         part = df.loc[mask, "correct"]
         return {"n": int(len(part)), "accuracy": rate(part), "ci95": list(wilson(int(part.sum()), int(len(part))))}
 
-    groups = ("national", "not_national")
+    groups = (t.rest_label, t.focus_label)
+    values = {"main_language": places.LANGUAGES, "age_band": places.AGE_BANDS, "region": places.REGIONS}[t.focus_column]
     overall = acc(df.index == df.index)
+    claim = t.claimed_accuracy
     f = {
         "rows": int(len(df)),
-        "vendor_claimed_accuracy": VENDOR_CLAIMED_ACCURACY,
-        "vendor_claim_basis": VENDOR_CLAIM_BASIS,
+        "vendor_claimed_accuracy": claim,
+        "vendor_claim_basis": t.claim_basis,
         "local_accuracy": overall["accuracy"],
         "local_accuracy_ci95": overall["ci95"],
-        "claim_inside_local_ci95": bool(overall["ci95"][0] <= VENDOR_CLAIMED_ACCURACY <= overall["ci95"][1]),
-        "gap_to_claim_points": round((VENDOR_CLAIMED_ACCURACY - df["correct"].mean()) * 100, 2),
-        "worst_subgroup": {"column": "main_language", "rule": "main_language is not 'national'"},
-        "accuracy_by_language_group": {g: acc(df["language_group"] == g) for g in groups},
-        "accuracy_by_main_language": {lang: acc(df["main_language"] == lang) for lang in places.LANGUAGES},
+        "claim_inside_local_ci95": bool(overall["ci95"][0] <= claim <= overall["ci95"][1]),
+        "gap_to_claim_points": round((claim - df["correct"].mean()) * 100, 2),
+        "worst_subgroup": {"column": t.focus_column, "rule": t.focus_rule},
+        f"accuracy_by_{t.group_key}": {g: acc(df["focus_group"] == g) for g in groups},
+        f"accuracy_by_{t.focus_column}": {v: acc(df[t.focus_column] == v) for v in values},
         "accuracy_by_channel": {c: acc(df["application_channel"] == c) for c in CHANNELS},
-        "false_not_eligible_rate_by_language_group": {
-            g: rate(df.loc[eligible & (df["language_group"] == g), "vendor_prediction"] == "not_eligible") for g in groups},
-        "false_eligible_rate_by_language_group": {
-            g: rate(df.loc[~eligible & (df["language_group"] == g), "vendor_prediction"] == "eligible") for g in groups},
+        f"false_not_eligible_rate_by_{t.group_key}": {
+            g: rate(df.loc[eligible & (df["focus_group"] == g), "vendor_prediction"] == "not_eligible") for g in groups},
+        f"false_eligible_rate_by_{t.group_key}": {
+            g: rate(df.loc[~eligible & (df["focus_group"] == g), "vendor_prediction"] == "eligible") for g in groups},
         "mean_confidence_when_right": r4(df.loc[df["correct"], "vendor_confidence"].mean()),
         "mean_confidence_when_wrong": r4(df.loc[~df["correct"], "vendor_confidence"].mean()),
         "eligible_share": rate(eligible),
     }
+    two = f"'{t.rest_label}' and '{t.focus_label}' ({t.focus_rule})"
     how = {
         "rows": "Applications in the local test set.",
         "vendor_claimed_accuracy": "Accuracy the vendor claims.",
@@ -160,13 +212,24 @@ def facts(frames) -> tuple[dict, dict]:
         "claim_inside_local_ci95": "Whether the claimed accuracy lies inside that interval.",
         "gap_to_claim_points": "Claimed minus local accuracy, in percentage points (2 decimals).",
         "worst_subgroup": "The subgroup planted to fare much worse.",
-        "accuracy_by_language_group": "n, accuracy and Wilson 95% interval for main_language 'national' and for all other languages together ('not_national').",
-        "accuracy_by_main_language": "n, accuracy and Wilson 95% interval for each main_language (small groups: wide intervals).",
+        f"accuracy_by_{t.group_key}": f"n, accuracy and Wilson 95% interval for the two groups {two}.",
+        f"accuracy_by_{t.focus_column}": f"n, accuracy and Wilson 95% interval for each {t.focus_column} (small groups: wide intervals).",
         "accuracy_by_channel": "n, accuracy and Wilson 95% interval per application_channel.",
-        "false_not_eligible_rate_by_language_group": "Among verified eligible applicants, share the tool called not_eligible, per language group.",
-        "false_eligible_rate_by_language_group": "Among verified not-eligible applicants, share the tool called eligible, per language group.",
+        f"false_not_eligible_rate_by_{t.group_key}": "Among verified eligible applicants, share the tool called not_eligible, per group.",
+        f"false_eligible_rate_by_{t.group_key}": "Among verified not-eligible applicants, share the tool called eligible, per group.",
         "mean_confidence_when_right": "Mean vendor_confidence where the tool was right.",
         "mean_confidence_when_wrong": "Mean vendor_confidence where it was wrong.",
         "eligible_share": "Share of rows with verified_outcome eligible.",
     }
+    if t.name == NAME:
+        # This dataset's manifest words its group facts as first published.
+        how["accuracy_by_language_group"] = ("n, accuracy and Wilson 95% interval for main_language 'national' and for all "
+                                             "other languages together ('not_national').")
+        how["false_not_eligible_rate_by_language_group"] = "Among verified eligible applicants, share the tool called not_eligible, per language group."
+        how["false_eligible_rate_by_language_group"] = "Among verified not-eligible applicants, share the tool called eligible, per language group."
+        how["accuracy_by_main_language"] = "n, accuracy and Wilson 95% interval for each main_language (small groups: wide intervals)."
     return f, how
+
+
+def facts(frames) -> tuple[dict, dict]:
+    return trial_facts(frames, TRIAL)
