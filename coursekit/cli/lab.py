@@ -54,7 +54,7 @@ def kit_bin_dirs() -> list[str]:
 
 
 # Start-up files for JupyterLab's terminal, for the shells whose rc files may set PATH anew after
-# the profile (pyenv, conda and Homebrew set it up in ~/.bashrc or ~/.zshrc). Each reads the
+# the profile (pyenv and conda, for example, set it up in ~/.bashrc or ~/.zshrc). Each reads the
 # user's own files as a login shell does, then puts the kit's folders first.
 BASH_RC = """\
 # JupyterLab terminal of the course kit (written by `coursekit lab`): bash's start-up files as a
@@ -142,9 +142,9 @@ def lab_config_dir() -> Path | None:
     return folder
 
 
-def lab_environment(root: Path, base: dict[str, str] | None = None) -> dict[str, str]:
+def lab_environment(root: Path) -> dict[str, str]:
     """The environment of JupyterLab, which its kernels and terminals inherit."""
-    env = dict(os.environ if base is None else base)
+    env = dict(os.environ)
     env["PATH"] = os.pathsep.join([*kit_bin_dirs(), *filter(None, [env.get("PATH")])])
     if sys.prefix != sys.base_prefix:  # a venv, as kit.py makes: tools that look for one find it
         env["VIRTUAL_ENV"] = sys.prefix
