@@ -59,6 +59,19 @@ def main(argv: list[str]) -> int:
         cmd = [str(py), "-m", "pytest", *argv[1:]]
     else:
         cmd = [str(py), "-m", "coursekit", *argv]
+    if argv[0] == "lab" and os.name == "posix":
+        # JupyterLab takes this process's place (as it does `coursekit lab`'s), so that Ctrl+C or a
+        # SIGTERM sent to `kit.py lab` reaches JupyterLab, which stops its kernels and terminals.
+        os.chdir(ROOT)
+        sys.stdout.flush()
+        os.execve(cmd[0], cmd, env)
+    if argv[0] == "lab":
+        lab = subprocess.Popen(cmd, cwd=ROOT, env=env)
+        while True:
+            try:
+                return lab.wait()
+            except KeyboardInterrupt:  # Ctrl+C reaches JupyterLab too: it asks to confirm and stops itself
+                continue
     return subprocess.call(cmd, cwd=ROOT, env=env)
 
 

@@ -26,14 +26,19 @@ def _write(tmp_path, name, nb):
     return path
 
 
-def test_release_scores_zero_and_solution_full(mini_course, learner_home, capsys):
+def _copy_out(notebook, tmp_path):
+    """The instructor version outside solutions/, where `coursekit check` grades it."""
+    return _write(tmp_path, "instructor_version.ipynb", nbformat.read(notebook, as_version=4))
+
+
+def test_release_scores_zero_and_solution_full(mini_course, learner_home, capsys, tmp_path):
     out = _check_json(_release(mini_course), capsys)
     assert out["module"] == minicourse.MODULE and out["status"] == "graded"
     assert (out["total"], out["max"]) == (0, 5)
     statuses = {q["grade_id"]: q["status"] for q in out["questions"]}
     assert statuses == {"q1": "not_attempted", "q2": "not_attempted", "w1_memo": "not_attempted"}
 
-    out = _check_json(mini_course / "solutions" / minicourse.MODULE / "exercise.ipynb", capsys)
+    out = _check_json(_copy_out(mini_course / "solutions" / minicourse.MODULE / "exercise.ipynb", tmp_path), capsys)
     assert out["total"] == out["max"] == 5
     written = [q for q in out["questions"] if q["grade_id"] == "w1_memo"][0]
     assert written["points"] is None and written["status"] == "needs_grading"
@@ -100,6 +105,24 @@ def test_bad_files_exit_2_with_one_line(mini_course, learner_home, capsys, tmp_p
     assert needle in err and len(err.splitlines()) == 1
 
 
+def test_model_answer_in_solutions_is_not_recorded_as_evidence(mini_course, learner_home, capsys, monkeypatch):
+    """Checking the course's solutions/ would record full marks as the learner's own work."""
+    model = mini_course / "solutions" / minicourse.MODULE / "exercise.ipynb"
+    monkeypatch.chdir(mini_course)
+    for path in (model, model.relative_to(mini_course), mini_course / "solutions" / "." / minicourse.MODULE / ".." /
+                 minicourse.MODULE / "exercise.ipynb"):
+        assert main(["check", str(path)]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and len(err.strip().splitlines()) == 1
+        assert "model answer (solutions/)" in err and f"exercises/{minicourse.MODULE}/exercise.ipynb" in err
+    assert not learner_home.exists() or not any(learner_home.rglob("gradebook.db"))  # nothing recorded
+
+    # The check cell's subprocess says the same, as its one JSON line.
+    from coursekit.platform.grading import check
+    assert check.main([str(model)]) == 2
+    assert "model answer" in json.loads(capsys.readouterr().out)["error"]
+
+
 def test_notebook_of_no_module_exits_2(mini_course, learner_home, capsys, tmp_path):
     nb = nbformat.read(_release(mini_course), as_version=4)
     nb.metadata["coursekit"] = {"module": "m99_unknown"}
@@ -125,12 +148,12 @@ def test_check_from_inside_the_notebook(mini_course, learner_home, capsys, monke
     assert "Autograded total: 0 / 5" in capsys.readouterr().out
 
 
-def test_first_module_from_the_command_line(learner_home, capsys):
+def test_first_module_from_the_command_line(learner_home, capsys, tmp_path):
     """The foundation's promise: the release scores 0, the instructor version full marks."""
     from coursekit.platform import syllabus
 
     first = syllabus.modules()[0]
     out = _check_json(first.exercise_notebook, capsys)
     assert out["status"] == "graded" and out["total"] == 0 and out["max"] >= 10
-    out = _check_json(first.solution_notebook, capsys)
+    out = _check_json(_copy_out(first.solution_notebook, tmp_path), capsys)
     assert out["total"] == out["max"] >= 10

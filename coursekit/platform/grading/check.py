@@ -53,6 +53,19 @@ def identify_module(nb, path: Path):
     return syllabus.get(mid)
 
 
+def refuse_model_answers(path: Path) -> None:
+    """A notebook in the course's ``solutions/`` folder holds the model answers: its score would
+    be recorded as the learner's own evidence, so it is not checked."""
+    where = path.resolve()
+    solutions = paths.solutions_dir().resolve()
+    if where.is_relative_to(solutions):
+        module = where.relative_to(solutions).parts[0] if where != solutions else "<module>"
+        raise UsageError(
+            f"{path}: this is the course's model answer (solutions/), not your work; "
+            f"check your own exercise instead, e.g. exercises/{module}/exercise.ipynb"
+        )
+
+
 def check(path: str | Path, limits: Limits | None = None) -> CheckResult:
     from coursekit.platform import notebooks
     from coursekit.platform.grading import autograde, limits as limits_mod
@@ -60,6 +73,7 @@ def check(path: str | Path, limits: Limits | None = None) -> CheckResult:
     from coursekit.platform.nbgrader_adapter import gradebook
 
     path = Path(path)
+    refuse_model_answers(path)
     nb = notebooks.read(path)          # clear UsageError for a missing, empty or broken file
     module = identify_module(nb, path)
     limits = limits or limits_mod.resolve()
