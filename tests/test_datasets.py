@@ -42,9 +42,9 @@ def rebuilt(tmp_path_factory) -> Path:
 
 # --------------------------------------------------------------------------- the committed files
 
-def test_names_are_the_five_datasets():
+def test_names_are_the_datasets_in_order():
     assert datasets.NAMES == ("benefit_claims", "caseworker_decisions", "service_records", "model_monitoring",
-                              "vendor_trial")
+                              "vendor_trial", "benefit_claims_north", "caseworker_decisions_b")
 
 
 def test_every_file_starts_with_its_dataset_name():

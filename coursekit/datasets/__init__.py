@@ -31,6 +31,8 @@ NAMES: tuple[str, ...] = (
     "service_records",
     "model_monitoring",
     "vendor_trial",
+    "benefit_claims_north",
+    "caseworker_decisions_b",
 )
 
 __all__ = ["NAMES", "DATA_DIR", "load", "manifest", "schema", "tables", "generator"]
