@@ -239,7 +239,7 @@ def test_list_members_must_be_in_one_block():
 def test_hidden_test_tolerance_is_read():
     nb = nbformat.read(REPO / "solutions" / "m03_fairness" / "exercise.ipynb", as_version=4)
     tols = lint.hidden_test_tolerances(nb)
-    assert tols["q1_answer"] == 5e-4 and tols["q2_answer"] == 5e-3 and tols["q3_answer"] is None
+    assert tols["b1_answer"] == 5e-5 and tols["b2_answer"] == 5e-3 and tols["a2_answer"] is None
 
 
 def test_waivers_only_for_the_lesson_rule_and_never_stale():

@@ -45,7 +45,8 @@ def rebuilt(tmp_path_factory) -> Path:
 def test_names_start_with_the_lesson_datasets_and_each_has_a_generator():
     assert datasets.NAMES[:5] == ("benefit_claims", "caseworker_decisions", "service_records", "model_monitoring",
                                   "vendor_trial")
-    assert {"service_records_coastal", "vendor_trial_b", "model_monitoring_b"} <= set(datasets.NAMES)
+    assert {"service_records_coastal", "vendor_trial_b", "model_monitoring_b", "benefit_claims_north",
+            "caseworker_decisions_b"} <= set(datasets.NAMES)
     assert len(set(datasets.NAMES)) == len(datasets.NAMES)
     for name in datasets.NAMES:
         assert datasets.generator(name).NAME == name

@@ -34,6 +34,8 @@ NAMES: tuple[str, ...] = (
     "service_records_coastal",
     "vendor_trial_b",
     "model_monitoring_b",
+    "benefit_claims_north",
+    "caseworker_decisions_b",
 )
 
 __all__ = ["NAMES", "DATA_DIR", "load", "manifest", "schema", "tables", "generator"]

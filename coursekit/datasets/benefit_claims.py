@@ -17,6 +17,8 @@ Planted, and recorded with realised values in the manifest:
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import numpy as np
 
 from coursekit.datasets import places
@@ -36,6 +38,35 @@ REFERENCE_GROUP = "citizen"
 PLANTED_GROUP = "dual_national"
 
 HOUSEHOLDS = ("single", "couple", "single_parent", "couple_with_children")
+
+
+@dataclass(frozen=True)
+class Params:
+    """What a benefits office's extract is made of. The defaults make ``benefit_claims``; other
+    datasets (another office, period or planted group) reuse the generator with other values."""
+
+    seed: int = SEED
+    n_rows: int = N_ROWS
+    first_day: str = "2023-01-02"
+    last_day: str = "2023-12-29"
+    regions: tuple[str, ...] = places.REGIONS
+    region_share: tuple[float, ...] = places.REGION_SHARE
+    nationality_share: tuple[float, float, float] = (0.78, 0.12, 0.10)
+    # chance of living in a proxy district for citizens, dual nationals and non-citizens
+    proxy_residence: tuple[float, float, float] = (0.06, 0.50, 0.30)
+    proxy_districts: tuple[str, ...] = PROXY_DISTRICTS
+    proxy_district_share: tuple[float, ...] = (0.30, 0.25, 0.25, 0.20)
+    flag_share: float = FLAG_SHARE
+    random_check_share: float = RANDOM_CHECK_SHARE
+    true_fraud_rate: float = TRUE_FRAUD_RATE
+    planted_group: str = PLANTED_GROUP
+    weight_planted_group: float = 0.22  # score weight on belonging to the planted group
+    weight_proxy: float = 0.18  # score weight on living in a proxy district
+    weight_proxy_retrained: float = 0.50  # the same weight after retraining without nationality
+
+
+BASE = Params()
+GROUP_WORDS = {"dual_national": "dual nationals", "non_citizen": "non-citizens"}
 INCOME_SOURCES = ("employment", "self_employment", "pension", "none")
 
 MAIN = Table(NAME, None, (
@@ -154,20 +185,20 @@ def _business_days(rng, start: str, end: str, size: int) -> np.ndarray:
     return np.sort(rng.choice(days, size=size))
 
 
-def generate() -> dict:
-    rng = np.random.default_rng(SEED)
-    n = N_ROWS
-    nat = categorical(rng, places.NATIONALITY, (0.78, 0.12, 0.10), n)
+def generate(p: Params = BASE) -> dict:
+    rng = np.random.default_rng(p.seed)
+    n = p.n_rows
+    nat = categorical(rng, places.NATIONALITY, p.nationality_share, n)
     g = {k: nat == k for k in places.NATIONALITY}
 
-    # Where people live: dual nationals and non-citizens are concentrated in four districts.
-    in_proxy_p = np.select([g["citizen"], g["dual_national"]], [0.06, 0.50], 0.30)
+    # Where people live: dual nationals and non-citizens are concentrated in a few districts.
+    in_proxy_p = np.select([g["citizen"], g["dual_national"]], list(p.proxy_residence[:2]), p.proxy_residence[2])
     in_proxy = rng.random(n) < in_proxy_p
     district = np.empty(n, dtype=object)
-    district[in_proxy] = categorical(rng, PROXY_DISTRICTS, (0.30, 0.25, 0.25, 0.20), int(in_proxy.sum()))
-    region = categorical(rng, places.REGIONS, places.REGION_SHARE, n)
-    for r in places.REGIONS:
-        pool = [d for d in places.districts(r) if d not in PROXY_DISTRICTS]
+    district[in_proxy] = categorical(rng, p.proxy_districts, p.proxy_district_share, int(in_proxy.sum()))
+    region = categorical(rng, p.regions, p.region_share, n)
+    for r in p.regions:
+        pool = [d for d in places.districts(r) if d not in p.proxy_districts]
         weights = rng.dirichlet(np.full(len(pool), 4.0))
         sel = (~in_proxy) & (region == r)
         district[sel] = categorical(rng, pool, weights, int(sel.sum()))
@@ -221,29 +252,29 @@ def generate() -> dict:
     fraud = np.zeros(n, dtype=bool)
     for k in places.NATIONALITY:
         idx = np.flatnonzero(g[k])
-        fraud[idx[exact_choice(rng, idx.size, round(TRUE_FRAUD_RATE * idx.size), fraud_w[idx])]] = True
+        fraud[idx[exact_choice(rng, idx.size, round(p.true_fraud_rate * idx.size), fraud_w[idx])]] = True
 
     # The vendor's score: some real signal, plus nationality, the postcode, and low income.
     log_inc = np.log(income + 200.0)
     low_income = -(log_inc - log_inc.mean()) / log_inc.std()
     noise = rng.normal(0.0, 1.0, n)
-    z = 1.45 * fraud + 0.22 * g["dual_national"] + 0.18 * in_proxy + 0.35 * low_income + noise
+    z = 1.45 * fraud + p.weight_planted_group * g[p.planted_group] + p.weight_proxy * in_proxy + 0.35 * low_income + noise
     # Retrained without nationality: the postcode districts absorb what nationality carried.
-    z2 = 1.45 * fraud + 0.50 * in_proxy + 0.35 * low_income + noise + rng.normal(0.0, 0.15, n)
+    z2 = 1.45 * fraud + p.weight_proxy_retrained * in_proxy + 0.35 * low_income + noise + rng.normal(0.0, 0.15, n)
     score = np.round(1.0 / (1.0 + np.exp(-(z - 2.6) * 1.2)), 4)
     score2 = np.round(1.0 / (1.0 + np.exp(-(z2 - 2.6) * 1.2)), 4)
-    k = round(FLAG_SHARE * n)
+    k = round(p.flag_share * n)
     flagged = score >= np.sort(score)[-k]
     flagged2 = score2 >= np.sort(score2)[-k]
 
     unflagged = np.flatnonzero(~flagged)
     random_check = np.zeros(n, dtype=bool)
-    random_check[unflagged[exact_choice(rng, unflagged.size, round(RANDOM_CHECK_SHARE * unflagged.size))]] = True
+    random_check[unflagged[exact_choice(rng, unflagged.size, round(p.random_check_share * unflagged.size))]] = True
     investigated = flagged | random_check
     reason = np.where(flagged, "risk_flag", np.where(random_check, "random_check", None)).astype(object)
     fraud_found = np.where(investigated, fraud, None).astype(object)
 
-    dates = _business_days(rng, "2023-01-02", "2023-12-29", n)
+    dates = _business_days(rng, p.first_day, p.last_day, n)
     claim_id = np.array([f"BC-{i:06d}" for i in range(1, n + 1)], dtype=object)
     main = {
         "claim_id": claim_id, "application_date": dates, "age_band": age, "sex": sex,
@@ -257,7 +288,9 @@ def generate() -> dict:
     return {None: main, "truth": {"claim_id": claim_id, "true_fraud": fraud}}
 
 
-def facts(frames) -> tuple[dict, dict]:
+def facts(frames, p: Params = BASE) -> tuple[dict, dict]:
+    pg = p.planted_group
+    who = GROUP_WORDS[pg]
     df = frames[None].merge(frames["truth"], on="claim_id", validate="one_to_one")
     groups = list(places.NATIONALITY)
     by = df.groupby("nationality_status")
@@ -270,7 +303,7 @@ def facts(frames) -> tuple[dict, dict]:
     fpr = neg.groupby("nationality_status")["flagged"].mean()
     flagged = df[df["flagged"]]
     precision = flagged.groupby("nationality_status")["true_fraud"].mean()
-    in_proxy = df["postcode_district"].isin(PROXY_DISTRICTS)
+    in_proxy = df["postcode_district"].isin(p.proxy_districts)
     citizens = df["nationality_status"] == REFERENCE_GROUP
     inv = df[df["investigated"]]
     threshold = float(flagged["risk_score"].min())
@@ -281,29 +314,29 @@ def facts(frames) -> tuple[dict, dict]:
         "rows": int(len(df)),
         "group_sizes": {k: int((df["nationality_status"] == k).sum()) for k in groups},
         "reference_group": REFERENCE_GROUP,
-        "planted_group": PLANTED_GROUP,
+        "planted_group": pg,
         "flag_threshold": threshold,
         "flags": int(df["flagged"].sum()),
         "flag_share": r4(df["flagged"].mean()),
         "flag_rate_by_nationality": flag_rate,
         "true_fraud_rate_by_nationality": fraud_rate,
-        "flag_rate_ratio": ratio[PLANTED_GROUP],
+        "flag_rate_ratio": ratio[pg],
         "flag_rate_ratio_vs_citizen": ratio,
-        "selection_ratio_citizen_vs_dual_national": r4(ref / by["flagged"].mean()[PLANTED_GROUP]),
+        f"selection_ratio_citizen_vs_{pg}": r4(ref / by["flagged"].mean()[pg]),
         "false_positive_rate_by_nationality": {k: r4(fpr[k]) for k in groups},
         "precision_by_nationality": {k: r4(precision[k]) for k in groups},
         "flag_rate_by_sex": {k: r4(sexes[k]) for k in ("female", "male")},
-        "proxy_postcode_districts": list(PROXY_DISTRICTS),
-        "dual_national_share_in_proxy_districts": rate(df.loc[in_proxy, "nationality_status"] == PLANTED_GROUP),
-        "dual_national_share_elsewhere": rate(df.loc[~in_proxy, "nationality_status"] == PLANTED_GROUP),
-        "share_of_dual_nationals_living_in_proxy_districts": rate(in_proxy[df["nationality_status"] == PLANTED_GROUP]),
+        "proxy_postcode_districts": list(p.proxy_districts),
+        f"{pg}_share_in_proxy_districts": rate(df.loc[in_proxy, "nationality_status"] == pg),
+        f"{pg}_share_elsewhere": rate(df.loc[~in_proxy, "nationality_status"] == pg),
+        f"share_of_{pg}s_living_in_proxy_districts": rate(in_proxy[df["nationality_status"] == pg]),
         "citizen_flag_rate_in_proxy_districts": rate(df.loc[citizens & in_proxy, "flagged"]),
         "citizen_flag_rate_elsewhere": rate(df.loc[citizens & ~in_proxy, "flagged"]),
         "citizen_flag_rate_in_proxy_districts_without_nationality": rate(df.loc[citizens & in_proxy, "flagged_without_nationality"]),
         "citizen_flag_rate_elsewhere_without_nationality": rate(df.loc[citizens & ~in_proxy, "flagged_without_nationality"]),
         "flag_threshold_without_nationality": threshold2,
         "flag_rate_by_nationality_without_nationality": {k: r4(flag2[k]) for k in groups},
-        "flag_rate_ratio_without_nationality": r4(flag2[PLANTED_GROUP] / flag2[REFERENCE_GROUP]),
+        "flag_rate_ratio_without_nationality": r4(flag2[pg] / flag2[REFERENCE_GROUP]),
         "share_of_flags_not_fraud": rate(~flagged["true_fraud"]),
         "population_fraud_rate": rate(df["true_fraud"]),
         "frauds": int(df["true_fraud"].sum()),
@@ -325,23 +358,23 @@ def facts(frames) -> tuple[dict, dict]:
         "flag_share": "Share of all applications flagged.",
         "flag_rate_by_nationality": "Share flagged within each nationality_status.",
         "true_fraud_rate_by_nationality": "Share with true_fraud (truth file) within each nationality_status; equal by construction.",
-        "flag_rate_ratio": "Flag rate of dual_national divided by flag rate of citizen.",
+        "flag_rate_ratio": f"Flag rate of {pg} divided by flag rate of citizen.",
         "flag_rate_ratio_vs_citizen": "Each group's flag rate divided by the citizens' flag rate.",
-        "selection_ratio_citizen_vs_dual_national": "Citizens' flag rate divided by dual nationals' (the four-fifths rule reads this below 0.8 as adverse impact).",
+        f"selection_ratio_citizen_vs_{pg}": f"Citizens' flag rate divided by {who}' (the four-fifths rule reads this below 0.8 as adverse impact).",
         "false_positive_rate_by_nationality": "Among applications with true_fraud False, share flagged, per group.",
         "precision_by_nationality": "Among flagged applications, share with true_fraud True, per group.",
         "flag_rate_by_sex": "Share flagged by sex (no planted difference).",
         "proxy_postcode_districts": "Postcode districts where dual nationals and non-citizens were placed far more often; the scores weigh them.",
-        "dual_national_share_in_proxy_districts": "Share of applications in the proxy districts that are from dual nationals.",
-        "dual_national_share_elsewhere": "The same share in all other districts.",
-        "share_of_dual_nationals_living_in_proxy_districts": "Among dual nationals, share living in a proxy district.",
+        f"{pg}_share_in_proxy_districts": f"Share of applications in the proxy districts that are from {who}.",
+        f"{pg}_share_elsewhere": "The same share in all other districts.",
+        f"share_of_{pg}s_living_in_proxy_districts": f"Among {who}, share living in a proxy district.",
         "citizen_flag_rate_in_proxy_districts": "Flag rate of citizens living in the proxy districts: the postcode itself raises the score.",
         "citizen_flag_rate_elsewhere": "Flag rate of citizens living anywhere else.",
         "citizen_flag_rate_in_proxy_districts_without_nationality": "Citizens in the proxy districts, share flagged_without_nationality: the retrained model leans on the postcode.",
         "citizen_flag_rate_elsewhere_without_nationality": "Citizens elsewhere, share flagged_without_nationality.",
         "flag_threshold_without_nationality": "Lowest risk_score_without_nationality among rows flagged_without_nationality.",
         "flag_rate_by_nationality_without_nationality": "Share flagged_without_nationality within each nationality_status.",
-        "flag_rate_ratio_without_nationality": "Dual nationals' rate divided by citizens' rate for flagged_without_nationality: the disparity the postcode proxy keeps.",
+        "flag_rate_ratio_without_nationality": f"{who[0].upper() + who[1:]}' rate divided by citizens' rate for flagged_without_nationality: the disparity the postcode proxy keeps.",
         "share_of_flags_not_fraud": "Among flagged applications, share with true_fraud False.",
         "population_fraud_rate": "Share of all applications with true_fraud True.",
         "frauds": "Number of applications with true_fraud True.",

@@ -19,6 +19,8 @@ Planted, and recorded with realised values in the manifest:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from coursekit.datasets import places
@@ -40,6 +42,28 @@ DECISIONS = ("approve", "refuse")
 STEREOTYPE = ("Claimants who are not citizens (dual nationals and non-citizens) are less likely to be "
               "entitled. Advice fits the stereotype when it recommends refuse for a dual national or "
               "non-citizen, or approve for a citizen; otherwise it goes against it.")
+
+
+
+@dataclass(frozen=True)
+class Params:
+    """What an office's review log is made of. The defaults make ``caseworker_decisions``; other
+    datasets (another office or period) reuse the generator with other values."""
+
+    seed: int = SEED
+    n_rows: int = N_ROWS
+    n_caseworkers: int = N_CASEWORKERS
+    first_caseworker: int = 1  # caseworker codes run from CW<first> upwards
+    stamp_medians: tuple[float, ...] = (11.0, 16.0, 21.0)  # typical seconds of each rubber-stamper
+    fast_median: float = 26.0  # typical seconds of the fast caseworker who does not rubber-stamp
+    ai_error_share: float = AI_ERROR_SHARE
+    nationality_share: tuple[float, float, float] = (0.60, 0.20, 0.20)
+    first_day: str = "2024-03-04"
+    end_day: str = "2024-08-31"  # exclusive
+    case_offset: int = 100000
+
+
+BASE = Params()
 
 MAIN = Table(NAME, None, (
     "One row per case decided during the pilot (each case was reviewed once), with what the AI "
@@ -135,26 +159,27 @@ def _flip(x: np.ndarray) -> np.ndarray:
     return np.where(x == "approve", "refuse", "approve").astype(object)
 
 
-def generate() -> dict:
-    rng = np.random.default_rng(SEED)
-    n = N_ROWS
-    ids = [f"CW{i:02d}" for i in range(1, N_CASEWORKERS + 1)]
-    special = rng.choice(N_CASEWORKERS, size=N_RUBBER_STAMPERS + 1, replace=False)
-    rubber, fast = np.sort(special[:N_RUBBER_STAMPERS]), special[N_RUBBER_STAMPERS]
-    workload = rng.gamma(8.0, 1.0, N_CASEWORKERS)
+def generate(p: Params = BASE) -> dict:
+    rng = np.random.default_rng(p.seed)
+    n = p.n_rows
+    n_cw, n_rubber = p.n_caseworkers, len(p.stamp_medians)
+    ids = [f"CW{i:02d}" for i in range(p.first_caseworker, p.first_caseworker + n_cw)]
+    special = rng.choice(n_cw, size=n_rubber + 1, replace=False)
+    rubber, fast = np.sort(special[:n_rubber]), special[n_rubber]
+    workload = rng.gamma(8.0, 1.0, n_cw)
     workload[rubber] *= 1.8  # fast deciders get through more cases
-    cw = rng.choice(N_CASEWORKERS, size=n, p=workload / workload.sum())
+    cw = rng.choice(n_cw, size=n, p=workload / workload.sum())
     is_rubber = np.isin(cw, rubber)
     is_fast = cw == fast
-    skill = rng.uniform(0.78, 0.90, N_CASEWORKERS)  # chance the caseworker's own view is right
-    deference = rng.normal(0.0, 0.06, N_CASEWORKERS)  # personal tendency to defer to the AI
+    skill = rng.uniform(0.78, 0.90, n_cw)  # chance the caseworker's own view is right
+    deference = rng.normal(0.0, 0.06, n_cw)  # personal tendency to defer to the AI
 
-    nat = categorical(rng, places.NATIONALITY, (0.60, 0.20, 0.20), n)
+    nat = categorical(rng, places.NATIONALITY, p.nationality_share, n)
     correct = np.where(rng.random(n) < 0.62, "approve", "refuse").astype(object)
     wrong = np.zeros(n, dtype=bool)
     for k in places.NATIONALITY:
         idx = np.flatnonzero(nat == k)
-        wrong[idx[exact_choice(rng, idx.size, round(AI_ERROR_SHARE * idx.size))]] = True
+        wrong[idx[exact_choice(rng, idx.size, round(p.ai_error_share * idx.size))]] = True
     ai = np.where(wrong, _flip(correct), correct).astype(object)
     conf = np.where(wrong, 0.55 + 0.44 * rng.beta(3.0, 2.5, n), 0.55 + 0.44 * rng.beta(5.0, 2.0, n))
     conf = np.round(conf, 2)
@@ -174,10 +199,10 @@ def generate() -> dict:
 
     base = np.where(independent, 330.0, 210.0) * np.where(decision != ai, 1.35, 1.0)
     secs = np.exp(rng.normal(np.log(base), 0.45))
-    stamp_median = np.zeros(N_CASEWORKERS)
-    stamp_median[rubber] = (11.0, 16.0, 21.0)
+    stamp_median = np.zeros(n_cw)
+    stamp_median[rubber] = p.stamp_medians
     secs = np.where(is_rubber, np.exp(rng.normal(np.log(np.maximum(stamp_median[cw], 1.0)), 0.40)), secs)
-    secs = np.where(is_fast, np.exp(rng.normal(np.log(26.0), 0.35, n)), secs)
+    secs = np.where(is_fast, np.exp(rng.normal(np.log(p.fast_median), 0.35, n)), secs)
     secs = np.maximum(np.round(secs), 4).astype(np.int64)
 
     decided_wrong = decision != correct
@@ -186,10 +211,10 @@ def generate() -> dict:
     overturned = rng.random(n) < np.where(decided_wrong, 0.90, 0.05)
     appeal_result = np.where(appealed, np.where(overturned, "overturned", "upheld"), None).astype(object)
 
-    days = np.arange(np.datetime64("2024-03-04"), np.datetime64("2024-08-31"), dtype="datetime64[D]")
+    days = np.arange(np.datetime64(p.first_day), np.datetime64(p.end_day), dtype="datetime64[D]")
     days = days[np.is_busday(days)]
     dates = np.sort(rng.choice(days, size=n))
-    case_id = np.array([f"CASE-{v:06d}" for v in 100000 + rng.choice(900000, size=n, replace=False)],
+    case_id = np.array([f"CASE-{v:06d}" for v in p.case_offset + rng.choice(900000, size=n, replace=False)],
                        dtype=object)
     return {None: {
         "review_id": np.array([f"R-{i:05d}" for i in range(1, n + 1)], dtype=object),

@@ -7,6 +7,6 @@ puts a thin ipywidgets front end on top of it::
     review()                      # displays the automation-bias review in a notebook
 """
 
-from coursekit.widgets.review import CASES, Case, ReviewSession, ReviewWidget, review
+from coursekit.widgets.review import CASES, POOL, Case, ReviewSession, ReviewWidget, draw, learner_seed, review
 
-__all__ = ["CASES", "Case", "ReviewSession", "ReviewWidget", "review"]
+__all__ = ["CASES", "POOL", "Case", "ReviewSession", "ReviewWidget", "draw", "learner_seed", "review"]
