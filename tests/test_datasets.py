@@ -63,8 +63,12 @@ def test_every_file_starts_with_its_dataset_name():
 def test_each_dataset_has_csv_datasheet_and_manifest(name):
     for table in datasets.tables(name):
         assert (DATA / csv_name(name, table)).is_file()
-    assert (DATA / f"{name}.datasheet.md").is_file()
-    assert (DATA / f"{name}.manifest.json").is_file()
+    # An exercise's extract keeps its manifest and datasheet (its answer key) with the course.
+    home = ROOT / datasets.ANSWER_KEYS if datasets.is_exercise_extract(name) else DATA
+    other = DATA if datasets.is_exercise_extract(name) else ROOT / datasets.ANSWER_KEYS
+    assert (home / f"{name}.datasheet.md").is_file()
+    assert (home / f"{name}.manifest.json").is_file()
+    assert not (other / f"{name}.manifest.json").exists()
 
 
 @pytest.mark.parametrize("name,table", TABLES)
@@ -80,11 +84,14 @@ def test_benefit_claims_row_count_is_in_range():
 
 
 def test_committed_files_are_exactly_what_the_generators_make(rebuilt):
+    keys = build.answer_keys()
     made = sorted(p.name for p in rebuilt.iterdir())
-    committed = sorted(p.name for p in DATA.iterdir() if not p.name.startswith("."))
+    committed = sorted([p.name for p in DATA.iterdir() if not p.name.startswith(".")]
+                       + [p.name for p in (ROOT / datasets.ANSWER_KEYS).iterdir()])
     assert made == committed
     for fname in made:
-        assert (rebuilt / fname).read_bytes() == (DATA / fname).read_bytes(), fname
+        home = ROOT / datasets.ANSWER_KEYS if fname in keys else DATA
+        assert (rebuilt / fname).read_bytes() == (home / fname).read_bytes(), fname
 
 
 def test_generation_is_repeatable():
@@ -165,8 +172,9 @@ def test_manifest_describes_its_files(name):
     assert m["name"] == name and m["synthetic"] is True
     assert m["calibrated_on"]
     assert set(m["facts"]) == set(m["how_computed"])
+    keys = build.answer_keys([name])
     for fname, info in m["files"].items():
-        assert (DATA / fname).is_file()
+        assert ((ROOT / datasets.ANSWER_KEYS) if fname in keys else DATA).joinpath(fname).is_file()
         if fname.endswith(".csv"):
             df = pd.read_csv(DATA / fname)
             assert info["rows"] == len(df)
@@ -178,7 +186,8 @@ def test_manifest_describes_its_files(name):
 
 @pytest.mark.parametrize("name", datasets.NAMES)
 def test_datasheet_has_the_gebru_sections_and_a_full_dictionary(name):
-    text = (DATA / f"{name}.datasheet.md").read_text(encoding="utf-8")
+    home = ROOT / datasets.ANSWER_KEYS if datasets.is_exercise_extract(name) else DATA
+    text = (home / f"{name}.datasheet.md").read_text(encoding="utf-8")
     headings = re.findall(r"^## (.+)$", text, flags=re.M)
     for section in GEBRU_SECTIONS:
         assert section in headings, section

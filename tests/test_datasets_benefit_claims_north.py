@@ -12,6 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from coursekit import datasets
+
 from manifest_facts import same
 
 DATA = Path(__file__).resolve().parent.parent / "coursekit" / "datasets" / "data"
@@ -29,7 +31,7 @@ def df():
 
 @pytest.fixture(scope="module")
 def manifest():
-    return json.loads((DATA / f"{NAME}.manifest.json").read_text(encoding="utf-8"))
+    return datasets.manifest(NAME)
 
 
 def recompute(df: pd.DataFrame, proxy: list[str]) -> dict:

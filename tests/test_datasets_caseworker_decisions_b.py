@@ -9,6 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from coursekit import datasets
+
 from manifest_facts import same
 from test_datasets_caseworker_decisions import recompute
 
@@ -30,7 +32,7 @@ def df():
 
 @pytest.fixture(scope="module")
 def manifest():
-    return json.loads((DATA / f"{NAME}.manifest.json").read_text(encoding="utf-8"))
+    return datasets.manifest(NAME)
 
 
 def test_every_manifest_fact_recomputes_from_the_csv(df, manifest):

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from coursekit import datasets
+
 from manifest_facts import same
 from test_datasets_model_monitoring import recompute
 
@@ -27,7 +29,7 @@ def df():
 
 
 def _manifest(name):
-    return json.loads((DATA / f"{name}.manifest.json").read_text(encoding="utf-8"))
+    return datasets.manifest(name)
 
 
 @pytest.fixture(scope="module")

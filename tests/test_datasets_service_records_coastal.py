@@ -9,6 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from coursekit import datasets
+
 from manifest_facts import same
 
 DATA = Path(__file__).resolve().parent.parent / "coursekit" / "datasets" / "data"
@@ -34,7 +36,7 @@ def census():
 
 @pytest.fixture(scope="module")
 def manifest():
-    return json.loads((DATA / f"{NAME}.manifest.json").read_text(encoding="utf-8"))
+    return datasets.manifest(NAME)
 
 
 def canonical_region(code: str, canonical: list[str]) -> str:

@@ -25,7 +25,9 @@ def df():
 
 
 def _manifest(name):
-    return json.loads((DATA / f"{name}.manifest.json").read_text(encoding="utf-8"))
+    from coursekit import datasets
+
+    return datasets.manifest(name)
 
 
 @pytest.fixture(scope="module")
@@ -93,5 +95,7 @@ def test_it_is_another_product_and_office_than_the_lesson_trial(df, manifest):
 
 
 def test_claim_is_recorded_in_the_datasheet(manifest):
-    text = (DATA / f"{NAME}.datasheet.md").read_text(encoding="utf-8")
+    from coursekit import datasets
+
+    text = (Path(__file__).resolve().parents[1] / datasets.ANSWER_KEYS / f"{NAME}.datasheet.md").read_text(encoding="utf-8")
     assert f"{manifest['facts']['vendor_claimed_accuracy']:.0%}" in text

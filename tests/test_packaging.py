@@ -64,8 +64,16 @@ LOAD_EVERYTHING = """
 import json, coursekit
 from coursekit import datasets
 shapes = {f"{n}/{t}": list(datasets.load(n, t).shape) for n in datasets.NAMES for t in datasets.tables(n)}
-facts = {n: len(datasets.manifest(n)["facts"]) for n in datasets.NAMES}
-print(json.dumps({"file": coursekit.__file__, "shapes": shapes, "facts": facts}))
+facts = {n: len(datasets.manifest(n)["facts"]) for n in datasets.NAMES if not datasets.is_exercise_extract(n)}
+keys = {}
+for n in datasets.NAMES:
+    if datasets.is_exercise_extract(n):
+        try:
+            datasets.manifest(n)
+            keys[n] = "readable"
+        except Exception as exc:
+            keys[n] = type(exc).__name__
+print(json.dumps({"file": coursekit.__file__, "shapes": shapes, "facts": facts, "answer_keys": keys}))
 """
 
 
@@ -96,6 +104,10 @@ def test_wheel_ships_the_datasets_and_templates(wheel, wheel_source):
     names = set(_names(wheel))
     for name in datasets.NAMES:
         for suffix in (".csv", ".manifest.json", ".datasheet.md"):
+            if datasets.is_exercise_extract(name) and suffix != ".csv":
+                # An exercise's extract: its manifest and datasheet are its answer key.
+                assert not any(n.endswith(f"{name}{suffix}") for n in names), f"{name}{suffix} must not ship"
+                continue
             assert f"{DATA}{name}{suffix}" in names, f"{name}{suffix} is not in the wheel"
         for table in datasets.tables(name):
             filename = datasets._table(name, table).filename
@@ -144,7 +156,10 @@ def test_installed_wheel_loads_every_dataset_outside_a_course(installed_venv, tm
     expected = {f"{n}/{t}" for n in datasets.NAMES for t in datasets.tables(n)}
     assert set(got["shapes"]) == expected
     assert all(rows > 0 and cols > 0 for rows, cols in got["shapes"].values()), got["shapes"]
-    assert set(got["facts"]) == set(datasets.NAMES) and all(got["facts"].values()), got["facts"]
+    lesson = {n for n in datasets.NAMES if not datasets.is_exercise_extract(n)}
+    assert set(got["facts"]) == lesson and all(got["facts"].values()), got["facts"]
+    # Installed without the course, an exercise's answer key cannot be read.
+    assert got["answer_keys"] and set(got["answer_keys"].values()) == {"UsageError"}, got["answer_keys"]
     assert list(empty.iterdir()) == [], "loading the datasets wrote into the working folder"
 
 

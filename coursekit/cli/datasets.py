@@ -33,18 +33,28 @@ def run_build(args) -> int:
     from coursekit.platform.authoring import datasets_build as build
 
     out = args.out or paths.datasets_dir()
+    keys = build.answer_keys(args.names or None) if not args.out else set()
+
+    def where(fname: str):
+        return (build.answer_keys_dir() if fname in keys else out) / fname
+
     if args.check:
-        found = build.differences(args.names or None, out)
+        found = build.differences(args.names or None, args.out)
         for fname, problem in found:
-            print(f"{out / fname}: {problem}", file=sys.stderr)
+            print(f"{where(fname)}: {problem}", file=sys.stderr)
         if found:
             print(f"{len(found)} file(s) differ; run `coursekit datasets build` to regenerate", file=sys.stderr)
             return 1
         print(f"{out}: every dataset file is exactly what the generators make")
         return 0
-    changed = build.build(args.names or None, out_dir=out)
+    changed = build.build(args.names or None, out_dir=args.out)
+    seen = set()
     for fname in changed:
-        print(f"wrote {out / fname}" if (out / fname).exists() else f"removed {out / fname}")
+        if fname in seen or not where(fname).exists():     # a file moved to the answer keys, or stale
+            print(f"removed {out / fname}")
+        else:
+            print(f"wrote {where(fname)}")
+        seen.add(fname)
     if not changed:
         print(f"{out}: already up to date")
     return 0

@@ -38,10 +38,14 @@ NAMES: tuple[str, ...] = (
     "caseworker_decisions_b",
 )
 
-__all__ = ["NAMES", "DATA_DIR", "load", "manifest", "schema", "tables", "generator"]
+__all__ = ["NAMES", "DATA_DIR", "load", "manifest", "schema", "tables", "generator", "is_exercise_extract"]
 
 #: Where the dataset files live: package data, installed with the kit.
 DATA_DIR = Path(__file__).resolve().parent / "data"
+
+#: Where an exercise extract's manifest and datasheet live, relative to the course folder: they are
+#: its answer key, so they stay with the course (for trainers and tests), never in the package.
+ANSWER_KEYS = Path("course") / "answer_keys"
 
 
 def _check_name(name: str) -> str:
@@ -83,9 +87,34 @@ def load(name: str, table: str | None = None) -> pd.DataFrame:
     return read_csv(spec, path)
 
 
+def is_exercise_extract(name: str) -> bool:
+    """Whether ``name`` is an exercise's own extract, whose manifest is an answer key."""
+    return bool(getattr(generator(name), "EXERCISE", False))
+
+
+def _answer_key_dirs() -> list[Path]:
+    """Course folders that may hold answer keys: COURSEKIT_ROOT, then the checkout the kit runs from."""
+    import os
+
+    roots = [Path(os.environ["COURSEKIT_ROOT"])] if os.environ.get("COURSEKIT_ROOT") else []
+    roots.append(Path(__file__).resolve().parents[2])
+    return [r / ANSWER_KEYS for r in roots]
+
+
 def manifest(name: str) -> dict:
-    """The planted facts of a dataset, as recorded in its ``<name>.manifest.json``."""
-    path = DATA_DIR / f"{_check_name(name)}.manifest.json"
+    """The planted facts of a dataset, as recorded in its ``<name>.manifest.json``.
+
+    An exercise's extract keeps its manifest with the course (``course/answer_keys/``), not in the
+    installed kit: it is found only where the course is.
+    """
+    fname = f"{_check_name(name)}.manifest.json"
+    if is_exercise_extract(name):
+        for folder in _answer_key_dirs():
+            if (folder / fname).is_file():
+                return json.loads((folder / fname).read_text(encoding="utf-8"))
+        raise UsageError(f"{name} is an exercise's extract: its manifest is an answer key kept with the course "
+                         f"({ANSWER_KEYS / fname}), not installed with the kit")
+    path = DATA_DIR / fname
     if not path.exists():
         raise UsageError(f"{path} is missing; run `coursekit datasets build {name}`")
     return json.loads(path.read_text(encoding="utf-8"))

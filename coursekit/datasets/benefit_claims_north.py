@@ -19,6 +19,7 @@ from coursekit.datasets._common import Datasheet
 
 NAME = "benefit_claims_north"
 TITLE = "Benefit applications to the North regional office, screened by a fraud-risk score (2024)"
+EXERCISE = True  # an exercise's extract: its manifest and datasheet are answer keys, kept with the course
 SEED = 20240156
 CASE_KEYS = base.CASE_KEYS
 

@@ -20,6 +20,7 @@ from coursekit.datasets._common import Datasheet
 
 NAME = "caseworker_decisions_b"
 TITLE = "Caseworker decisions with an AI recommendation: a second office's review-design pilot"
+EXERCISE = True  # an exercise's extract: its manifest and datasheet are answer keys, kept with the course
 SEED = 20240902
 CASE_KEYS = base.CASE_KEYS
 

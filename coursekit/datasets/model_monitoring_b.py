@@ -19,6 +19,7 @@ from coursekit.datasets.model_monitoring import CASE_KEYS, Log, generate_log, lo
 
 NAME = "model_monitoring_b"
 TITLE = "Monitoring a deployed risk model over 24 months, in another office"
+EXERCISE = True  # an exercise's extract: its manifest and datasheet are answer keys, kept with the course
 SEED = 20250301
 
 LOG = Log(

@@ -22,6 +22,7 @@ from coursekit.datasets._common import Datasheet
 
 NAME = "service_records_coastal"
 TITLE = "Case-management extract after a system migration: the Coastal Benefits Agency"
+EXERCISE = True  # an exercise's extract: its manifest and datasheet are answer keys, kept with the course
 SEED = 20250331
 CASE_KEYS = base.CASE_KEYS
 

@@ -18,6 +18,7 @@ from coursekit.datasets.vendor_trial import Trial, generate_trial, trial_facts, 
 
 NAME = "vendor_trial_b"
 TITLE = "Local test of a second vendor's eligibility tool, in another office"
+EXERCISE = True  # an exercise's extract: its manifest and datasheet are answer keys, kept with the course
 SEED = 20250915
 CASE_KEYS = ("midas", "ofqual", "compas")
 

@@ -27,6 +27,25 @@ def _names(names) -> list[str]:
     return list(dict.fromkeys(names))  # keep order, drop repeats
 
 
+def answer_keys(names=None) -> set[str]:
+    """File names that are answer keys (an exercise extract's manifest and datasheet)."""
+    from coursekit.datasets import is_exercise_extract
+
+    return {f"{n}{suffix}" for n in _names(names) if is_exercise_extract(n)
+            for suffix in (".manifest.json", ".datasheet.md")}
+
+
+def answer_keys_dir() -> Path:
+    from coursekit.datasets import ANSWER_KEYS
+
+    return paths.course_root() / ANSWER_KEYS
+
+
+def _place(out: Path, fname: str, keys: set[str], keys_dir: Path | None) -> Path:
+    """Where a generated file goes: answer keys to the course, everything else to ``out``."""
+    return (keys_dir if keys_dir is not None and fname in keys else out) / fname
+
+
 def generate(name: str) -> dict[str, bytes]:
     """Every file of one dataset, as bytes, keyed by file name."""
     from coursekit.datasets._common import render
@@ -55,16 +74,19 @@ def _stale(out: Path, names: list[str], files: dict[str, bytes]) -> list[str]:
 def differences(names=None, out_dir=None, files: dict[str, bytes] | None = None) -> list[tuple[str, str]]:
     """(file name, what is wrong) for each file in ``out_dir`` that is not what the generators make."""
     names = _names(names)
+    keys_dir = None if out_dir else answer_keys_dir()
     out = Path(out_dir) if out_dir else paths.datasets_dir()
     files = generate_all(names) if files is None else files
+    keys = answer_keys(names)
     found = []
     for fname, data in files.items():
-        target = out / fname
+        target = _place(out, fname, keys, keys_dir)
         if not target.is_file():
             found.append((fname, "missing"))
         elif target.read_bytes() != data:
             found.append((fname, "differs from what the generator makes"))
-    found += [(fname, "is not made by the generator (stale)") for fname in _stale(out, names, files)]
+    found += [(fname, "is not made by the generator (stale)")
+              for fname in _stale(out, names, {f: b for f, b in files.items() if keys_dir is None or f not in keys})]
     return found
 
 
@@ -77,12 +99,16 @@ def _prepare(out: Path) -> None:
         raise UsageError(f"cannot create the folder {out}: {exc.strerror or exc}; choose a writable folder with --out") from None
 
 
-def write(files: dict[str, bytes], out: Path, remove: list[str] = ()) -> list[str]:
+def write(files: dict[str, bytes], out: Path, remove: list[str] = (), keys: set[str] = frozenset(),
+          keys_dir: Path | None = None) -> list[str]:
     """Write changed files all-or-nothing; remove ``remove``. Returns the file names changed."""
     _prepare(out)
-    changed = [f for f, data in files.items() if not (out / f).is_file() or (out / f).read_bytes() != data]
+    if keys_dir is not None and keys & set(files):
+        _prepare(keys_dir)
+    target = {f: _place(out, f, keys, keys_dir) for f in files}
+    changed = [f for f, data in files.items() if not target[f].is_file() or target[f].read_bytes() != data]
     try:
-        fileio.atomic_write_many({out / fname: files[fname] for fname in changed})
+        fileio.atomic_write_many({target[fname]: files[fname] for fname in changed})
         for fname in remove:
             (out / fname).unlink()
     except OSError as exc:
@@ -102,5 +128,8 @@ def build(names=None, check: bool = False, out_dir=None) -> list[str]:
         _prepare(out)  # fail on a bad folder before spending time generating
     files = generate_all(names)
     if check:
-        return [fname for fname, _ in differences(names, out, files)]
-    return write(files, out, remove=_stale(out, names, files))
+        return [fname for fname, _ in differences(names, out_dir, files)]
+    keys_dir = None if out_dir else answer_keys_dir()
+    keys = answer_keys(names)
+    in_out = {f: b for f, b in files.items() if keys_dir is None or f not in keys}
+    return write(files, out, remove=_stale(out, names, in_out), keys=keys, keys_dir=keys_dir)
