@@ -228,6 +228,10 @@ def feedback(cohort: Cohort, module_id: str) -> FeedbackReport:
                     report.withheld.append((learner, why[:300]))
                     continue
                 fileio.atomic_write_text(out, page)
+                # nbgrader's exchange files a page under the submission's time, as its own feedback does.
+                stamp = cohort.autograded_notebook(learner, module_id).parent / "timestamp.txt"
+                if stamp.is_file():
+                    fileio.atomic_copy(stamp, out.parent / "timestamp.txt")
                 report.written.append(learner)
         if cohort.exchange_root:
             api = cohort.api()

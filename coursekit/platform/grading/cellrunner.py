@@ -111,7 +111,18 @@ class _Stream:
 
 
 def _run_steps(shell, steps: list, progress: int, cell_timeout: int) -> dict:
+    """Run the steps; whatever learner code breaks, the exports and the result are still made."""
+    import builtins
+
     from coursekit.platform.grading import values
+
+    encode = values.encode
+    pristine = dict(builtins.__dict__)
+
+    def restore_builtins() -> None:
+        # Learner code may have replaced isinstance, len, set...: the kit's own steps use the originals.
+        builtins.__dict__.clear()
+        builtins.__dict__.update(pristine)
 
     def on_alarm(signum, frame):
         raise CellTimeoutError(f"A cell timed out while it was being executed, after {cell_timeout} seconds.")
@@ -126,20 +137,22 @@ def _run_steps(shell, steps: list, progress: int, cell_timeout: int) -> dict:
             index = str(step["cell"])
             shell.cell_outputs = []
             os.write(progress, f"S{index}\n".encode())
-            shell.run_cell(step["code"], store_history=True, silent=False)
             try:
+                shell.run_cell(step["code"], store_history=True, silent=False)
                 shell.events.trigger("post_execute")   # the inline backend draws figures here
-            except Exception:
-                pass
+            except BaseException as exc:  # learner code broke the shell itself: record it, go on
+                shell.cell_outputs.append({"output_type": "error", "ename": type(exc).__name__,
+                                           "evalue": str(exc)[:500], "traceback": []})
             os.write(progress, f"E{index}\n".encode())
             cells[index] = {"outputs": shell.cell_outputs, "execution_count": shell.execution_count - 1}
         elif "export" in step:
+            restore_builtins()
             got, why = {}, {}
             for name in step["names"]:
                 if name not in shell.user_ns:
                     continue
                 try:
-                    got[name] = values.encode(shell.user_ns[name])
+                    got[name] = encode(shell.user_ns[name])
                 except Exception as exc:       # NotPlain, or an object that fails when read
                     why[name] = str(exc)[:300] or exc.__class__.__name__
             exports[step["export"]] = got
@@ -151,6 +164,7 @@ def _run_steps(shell, steps: list, progress: int, cell_timeout: int) -> dict:
                     shell.user_ns.pop(name, None)
                 else:
                     shell.user_ns[name] = values.decode(data["value"])
+    restore_builtins()
     return {"cells": cells, "exports": exports, "problems": problems}
 
 
@@ -239,8 +253,16 @@ def _child(jobdir: Path, progress: int, spec: dict, shell) -> None:
     import tempfile
 
     tempfile.tempdir = None
+    dumps = json.JSONEncoder(default=str).encode     # bound before learner code can touch json
     result = _run_steps(shell, job["steps"], progress, int(spec["cell_timeout"]))
-    data = json.dumps(result, default=str).encode("utf-8")
+    try:
+        data = dumps(result).encode("utf-8")
+    except Exception:   # learner code broke even that: the exports alone, then nothing but the fact
+        try:
+            data = dumps({"cells": {}, "exports": result.get("exports", {}), "problems": {}}).encode("utf-8")
+        except Exception:
+            data = b'{"cells": {}, "exports": {}, "problems": {}}'
+
     os.write(result_fd, data)
     os.close(result_fd)
 
