@@ -228,10 +228,12 @@ def feedback(cohort: Cohort, module_id: str) -> FeedbackReport:
                     report.withheld.append((learner, why[:300]))
                     continue
                 fileio.atomic_write_text(out, page)
-                # nbgrader's exchange files a page under the submission's time, as its own feedback does.
-                stamp = cohort.autograded_notebook(learner, module_id).parent / "timestamp.txt"
-                if stamp.is_file():
-                    fileio.atomic_copy(stamp, out.parent / "timestamp.txt")
+                # nbgrader's exchange files a page under the submission's time and secret, as its own
+                # feedback does (the secret is how the learner's fetch finds their page).
+                for name in ("timestamp.txt", "submission_secret.txt"):
+                    src = cohort.autograded_notebook(learner, module_id).parent / name
+                    if src.is_file() and not src.is_symlink():
+                        fileio.atomic_copy(src, out.parent / name)
                 report.written.append(learner)
         if cohort.exchange_root:
             api = cohort.api()
