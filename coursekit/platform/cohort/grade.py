@@ -236,7 +236,8 @@ def template_db(cohort: Cohort, module_id: str) -> Path:
 # Worker processes
 
 class _Worker:
-    def __init__(self, idx: int, run_dir: Path, env: dict, limits: Limits, events: queue.Queue):
+    def __init__(self, idx: int, run_dir: Path, env: dict, limits: Limits, events: queue.Queue,
+                 preload: list[str] | None = None):
         self.idx = idx
         self.job: dict | None = None
         self.deadline = 0.0
@@ -251,7 +252,7 @@ class _Worker:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
             env=env, start_new_session=True, text=True, encoding="utf-8", bufsize=1,
         )
-        setup = {"limits": limits.as_dict(), "work_dir": str(wdir / "work")}
+        setup = {"limits": limits.as_dict(), "work_dir": str(wdir / "work"), "preload": preload}
         self.proc.stdin.write(json.dumps(setup) + "\n")
         self.proc.stdin.flush()
         threading.Thread(target=self._read, args=(events,), daemon=True).start()
@@ -413,6 +414,9 @@ def _run(cohort, module_id, jobs, n_workers, limits, progress, db_writes, main_g
 
     events: queue.Queue = queue.Queue()
     pending = list(reversed(jobs))
+    from coursekit.platform.grading.byvalue import imports_of
+
+    preload = imports_of(notebooks.read(cohort.source_notebook(module_id)))
     pool: list[_Worker] = []
     n_workers = min(n_workers, len(jobs))
     worker_ids = iter(range(10**9))
@@ -420,7 +424,7 @@ def _run(cohort, module_id, jobs, n_workers, limits, progress, db_writes, main_g
     # gradebook (usually cached) meanwhile.
     try:
         for _ in range(n_workers):
-            pool.append(_Worker(next(worker_ids), run_dir, env, limits, events))
+            pool.append(_Worker(next(worker_ids), run_dir, env, limits, events, preload))
         template = template_db(cohort, module_id) if db_writes == "merge" else None
     except BaseException:
         for w in pool:
@@ -509,7 +513,7 @@ def _run(cohort, module_id, jobs, n_workers, limits, progress, db_writes, main_g
             pool = [w for w in pool if not w.dead]
             busy = sum(bool(w.job) for w in pool)
             while len(pool) < n_workers and len(pool) < len(pending) + busy:
-                pool.append(_Worker(next(worker_ids), run_dir, env, limits, events))
+                pool.append(_Worker(next(worker_ids), run_dir, env, limits, events, preload))
             for w in pool:
                 if w.ready and w.job is None and pending:
                     dispatch(w)

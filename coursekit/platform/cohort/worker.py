@@ -147,7 +147,7 @@ def main() -> None:
     from coursekit.platform.grading.limits import Limits
 
     isolation.become_subreaper()
-    runner = byvalue.Runner.start(workdir)     # warms up while nbgrader is imported
+    runner = byvalue.Runner.start(workdir, setup.get("preload"))     # warms up while nbgrader is imported
     from coursekit.platform.cohort import folder  # noqa: F401  (import nbgrader's machinery once, up front)
     from coursekit.platform.nbgrader_adapter.config import preload
 
@@ -171,7 +171,7 @@ def main() -> None:
             res = {"ok": False, "reason": autograde._reason_from_log(f"{exc.__class__.__name__}: {exc}\n{tb}"),
                    "log": tb[-4000:]}
             if runner.proc.poll() is not None:      # the runner itself died: a fresh one for the next job
-                runner = byvalue.Runner.start(workdir)
+                runner = byvalue.Runner.start(workdir, setup.get("preload"))
         isolation.kill_descendants(keep=frozenset({runner.proc.pid}))
         res["id"] = job["id"]
         res["seconds"] = round(time.monotonic() - started, 3)

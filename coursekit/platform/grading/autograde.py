@@ -41,6 +41,7 @@ class RunResult:
     reason: str = ""
     log: str = ""
     isolation: str = ""
+    scores: dict | None = None     # grade_id -> QuestionScore fields, when the run recorded grades
 
 
 def record_config(valued_dir: Path) -> Config:
@@ -85,6 +86,18 @@ def grade_submission(root: Path, module_id: str, student: str, runner, limits: L
 SCRATCH_PREFIX = "coursekit-grade-"
 
 
+def _scores(root: Path, module_id: str, student: str, db_url: str | None) -> dict:
+    """The counted question scores just recorded (so that the caller need not load nbgrader)."""
+    from dataclasses import asdict
+
+    from coursekit.platform.nbgrader_adapter import gradebook
+
+    from coursekit.platform import paths
+
+    with gradebook.open_gradebook(db_url or f"sqlite:///{root / 'gradebook.db'}", paths.COURSE_ID) as gb:
+        return {gid: asdict(q) for gid, q in gradebook.question_scores(gb, module_id, student).items()}
+
+
 def remove_stale_scratch() -> None:
     """Remove the scratch folders of gradings whose process is gone (killed with kill -9, say)."""
     for d in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
@@ -102,13 +115,17 @@ def _worker(root: str, module_id: str, student: str, db_url: str | None, limits:
     remove_stale_scratch()
     scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
     try:
-        runner = byvalue.Runner.start(scratch)   # warms up while nbgrader is imported below
+        source = json.loads((Path(root) / "source" / module_id / f"{NOTEBOOK}.ipynb").read_text(encoding="utf-8"))
+        runner = byvalue.Runner.start(scratch, byvalue.imports_of(source))   # warms up while nbgrader loads
         from coursekit.platform.nbgrader_adapter.config import preload
 
         preload()
         try:
-            return grade_submission(Path(root), module_id, student, runner, lim, scratch,
-                                    lambda extra: nbgrader_adapter.api(Path(root), db_url, extra), isolate=isolate)
+            out = grade_submission(Path(root), module_id, student, runner, lim, scratch,
+                                   lambda extra: nbgrader_adapter.api(Path(root), db_url, extra), isolate=isolate)
+            if out["success"]:
+                out["scores"] = _scores(Path(root), module_id, student, db_url)
+            return out
         finally:
             runner.close()
     finally:
@@ -165,7 +182,7 @@ def run_autograde(root: Path, module_id: str, student: str, limits: Limits, db_u
     log = data.get("log", "") + data.get("error", "")
     if not data.get("success"):
         return RunResult(False, data.get("reason") or _reason_from_log(log + err), log, data.get("isolation", ""))
-    return RunResult(True, "", log, data.get("isolation", ""))
+    return RunResult(True, "", log, data.get("isolation", ""), data.get("scores"))
 
 
 def _kill_group(proc: subprocess.Popen) -> None:

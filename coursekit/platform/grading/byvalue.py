@@ -198,6 +198,24 @@ def test_steps(nb, reads: dict[str, list[str]], exports: dict[str, dict]) -> lis
     return steps
 
 
+def imports_of(nb) -> list[str]:
+    """Modules a notebook's code imports (for the runner to load before it forks)."""
+    found: list[str] = []
+    for cell in nb["cells"]:
+        if cell.get("cell_type") != "code":
+            continue
+        try:
+            tree = ast.parse(cells.source_text(cell))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found += [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.append(node.module)
+    return list(dict.fromkeys(found))
+
+
 # --- the runner process -------------------------------------------------------------------------
 
 class RunnerError(RuntimeError):
@@ -213,9 +231,12 @@ class Runner:
     log: list[str] = field(default_factory=list)
 
     @classmethod
-    def start(cls, workdir: Path) -> "Runner":
+    def start(cls, workdir: Path, preload: list[str] | None = None) -> "Runner":
+        """Start a runner; ``preload``: the modules to load before forking (default: the whole toolkit)."""
         env = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "TZ", "PYTHONPATH", "COURSEKIT_ISOLATION")
                if k in os.environ}
+        if preload is not None:
+            env["COURSEKIT_PRELOAD"] = json.dumps(preload)
         env.update({"PYTHONHASHSEED": "0", "MPLBACKEND": "Agg", "HOME": str(workdir),
                     "MPLCONFIGDIR": str(workdir / "mpl"), "PYTHONDONTWRITEBYTECODE": "1"})
         proc = subprocess.Popen([sys.executable, "-m", RUNNER_MODULE], stdin=subprocess.PIPE,
