@@ -39,6 +39,7 @@ import yaml
 from coursekit.errors import UsageError
 from coursekit.platform import competencies, fileio
 from coursekit.platform import notebooks
+from coursekit.platform.grading.byvalue import answer_names, tests_after  # one reading of what a test reads
 from coursekit.platform.nbgrader_adapter import cells
 from coursekit.platform import paths
 from coursekit.platform import syllabus
@@ -131,19 +132,6 @@ def graded_test_cells(nb) -> list:
 def written_cells(nb) -> list:
     """Graded cells a trainer grades by hand: written answers (markdown) and manually graded code."""
     return [c for c in nb.cells if cells.is_written(c)]
-
-
-def tests_after(nb) -> dict[str, list[str]]:
-    """answer grade_id -> grade_ids of the test cells that follow it (up to the next answer)."""
-    out: dict[str, list[str]] = {}
-    current = None
-    for cell in nb.cells:
-        if cells.is_answer(cell):
-            current = cells.grade_id(cell)
-            out[current] = []
-        elif current and cells.is_autograded_test(cell):
-            out[current].append(cells.grade_id(cell))
-    return out
 
 
 def replace_answer(nb, answer_id: str, code: str):
@@ -560,53 +548,6 @@ def __coursekit_capture(answer, names):
     out = {n: __coursekit_plain(g[n]) for n in names if n in g}
     print("__coursekit_answer__ " + _json.dumps({"answer": answer, "values": out}))
 '''
-
-
-def _assigned_names(code: str) -> list[str]:
-    """Top-level names a cell assigns (in order), ignoring private ones (``_x``)."""
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return list(dict.fromkeys(re.findall(r"^([A-Za-z]\w*)\s*=[^=]", code, re.M)))
-    names: list[str] = []
-
-    def targets(t):
-        if isinstance(t, ast.Name):
-            names.append(t.id)
-        elif isinstance(t, (ast.Tuple, ast.List)):
-            for e in t.elts:
-                targets(e)
-
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign):
-            for t in node.targets:
-                targets(t)
-        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
-            targets(node.target)
-    return [n for n in dict.fromkeys(names) if not n.startswith("_")]
-
-
-def _used_names(code: str) -> set[str]:
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return set(re.findall(r"[A-Za-z_]\w*", code))
-    found = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-    # "name" in globals() checks
-    found |= {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
-    return found
-
-
-def answer_names(nb) -> dict[str, list[str]]:
-    """answer grade_id -> the variables its cell assigns that its test cells read: the answers."""
-    by_id = {grade_id(c): c for c in nb.cells}
-    out = {}
-    for answer, tests in tests_after(nb).items():
-        used: set[str] = set()
-        for t in tests:
-            used |= _used_names(cells.source_text(by_id[t]))
-        out[answer] = [n for n in _assigned_names(cells.source_text(by_id[answer])) if n in used]
-    return out
 
 
 def answer_values(module: Module, timeout: int = 60) -> dict[str, dict]:

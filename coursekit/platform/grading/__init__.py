@@ -1,1 +1,2 @@
-"""Grading learner notebooks: limits, the sandbox kernel, autograde runs and their results."""
+"""Grading learner notebooks: limits, isolation, the pre-warmed cell runner, grading by value, autograde runs
+and their results."""
