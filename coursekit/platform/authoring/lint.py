@@ -20,7 +20,6 @@ matches a finding, so that the file lists exactly what remains to fix.
 
 from __future__ import annotations
 
-import ast
 import copy
 import html
 import json

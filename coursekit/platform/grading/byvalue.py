@@ -37,6 +37,8 @@ from coursekit.platform.grading.limits import Limits
 from coursekit.platform.nbgrader_adapter import cells
 
 RUNNER_MODULE = "coursekit.platform.grading.cellrunner"
+#: A run's result file larger than this is not read (learner code writes part of it).
+MAX_RESULT_BYTES = 64 * 1024 * 1024
 
 
 # --- which variables each question's tests read ------------------------------------------------
@@ -310,7 +312,7 @@ def _write_job(jobdir: Path, scratch: Path, steps: list, cwd: Path) -> None:
 def _read_result(jobdir: Path) -> dict | None:
     path = jobdir / "result.json"
     try:
-        if path.stat().st_size > 64 * 1024 * 1024:
+        if path.stat().st_size > MAX_RESULT_BYTES:
             return None
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -29,7 +29,6 @@ from pathlib import Path
 #: Environment a sandboxed run sees: nothing of the grader's but these.
 ENV_ALLOWED = ("LANG", "LC_ALL", "TZ", "PYTHONHASHSEED")
 MAX_STREAM_CHARS = 200_000
-MAX_RESULT_BYTES = 64 * 1024 * 1024
 
 
 WHOLE_TOOLKIT = ("matplotlib.pyplot", "coursekit.ai_act", "coursekit.fairness", "coursekit.plotting",
