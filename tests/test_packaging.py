@@ -23,8 +23,10 @@ def _name(req: str) -> str:
 
 
 def _norm(req: str) -> str:
-    # Environment markers (e.g. "; python_version < '3.11'") have no conda equivalent.
-    return req.split(";")[0].replace(" ", "").lower()
+    # Environment markers (e.g. "; python_version < '3.11'") have no conda equivalent, nor do pip's
+    # extras (psycopg[binary] bundles libpq, which conda-forge's psycopg gets as a package of its own).
+    req = req.split(";")[0].split("#")[0].replace(" ", "").lower()
+    return re.sub(r"\[[^\]]*\]", "", req)
 
 
 def test_environment_yml_matches_pyproject():
