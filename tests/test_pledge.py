@@ -30,7 +30,7 @@ STRONG = ec.full_marks("m10_alpha", manual=False)                 # reaches work
 WEAK = dict(STRONG, q2=0)                                          # fairness testing: 4 of 6, not reached
 
 # department: (number of caseworkers, how many of them reach the target)
-DEPTS = {"Benefits": (8, 6), "Appeals": (6, 3), "Tiny Unit": (3, 2)}
+DEPTS = {"Benefits": (12, 6), "Appeals": (6, 3), "Tiny Unit": (3, 2)}
 
 
 def staff():
@@ -116,22 +116,34 @@ def read_csv(path):
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
+def today(df):
+    """The report date's rows (not the trajectory's earlier points)."""
+    return df[df["as_of"] == df["as_of"].max()]
+
+
+def departments(df):
+    df = today(df)
+    return df[(df["department"] != "") & (df["profile"] == "")].set_index("department")
+
+
 def test_report_numbers_and_files(setup, capsys):
     assert run(setup) == 0
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1
-    assert out[0].startswith("Ministry of Social Affairs: 'Caseworkers oversee AI outputs' 64.7% of 70%")
+    assert out[0].startswith("Ministry of Social Affairs: 'Caseworkers oversee AI outputs' 52.4% of 70%")
     html = (setup["out"] / "report.html").read_text()
     df = read_csv(setup["out"] / "progress.csv")
-    overall = df[df["group"] == "all"].iloc[0]
+    assert list(df.columns[:5]) == ["target", "department", "profile", "staff", "reached"]
+    now = today(df)
+    overall = now[(now["department"] == "") & (now["profile"] == "") & (now["competency"] == "")].iloc[0]
     # 6 + 3 + 2 reach it: in Appeals the weak first attempt was replaced by the strong one
-    assert (overall["staff"], overall["reached"]) == ("17", "11")
-    assert abs(float(overall["share"]) - 11 / 17) < 1e-4 and float(overall["target_share"]) == 0.7
-    comp = df[df["group"] == "competency"].set_index("competency")
-    assert comp.loc["human_oversight", "reached"] == "17"          # everyone got the oversight items right
+    assert (overall["staff"], overall["reached"]) == ("21", "11")
+    assert abs(float(overall["share"]) - 11 / 21) < 1e-4 and float(overall["target_share"]) == 0.7
+    comp = now[now["competency"] != ""].set_index("competency")
+    assert comp.loc["human_oversight", "reached"] == "21"          # everyone got the oversight items right
     assert comp.loc["fairness_testing", "reached"] == "11"
-    assert "64.7% of the 17 caseworkers who review ai outputs" in html.lower()
-    assert "1 person in the gradebooks is not on the roster" in html
+    assert "52.4% of the 21 caseworkers who review ai outputs" in html.lower()
+    assert "Fewer than 5 people in the gradebooks are not on the roster" in html
     assert html.count("src='data:image/png;base64,") >= 2 and "<script" not in html
     assert not re.search(r"src=['\"]https?:", html)               # self-contained
     for heading in ("Key numbers", "By department", "How to read this report"):
@@ -142,28 +154,32 @@ def test_report_numbers_and_files(setup, capsys):
 def test_small_groups_are_hidden_and_cannot_be_worked_out(setup):
     assert run(setup) == 0
     df = read_csv(setup["out"] / "progress.csv")
-    dept = df[df["group"] == "department"].set_index("department")
-    assert dept.loc["Tiny Unit", "suppressed"] == "yes" and dept.loc["Tiny Unit", "staff"] == ""
-    # with Tiny Unit hidden, Appeals must be hidden too, or 17 - 8 - 6 would give Tiny Unit away
-    assert dept.loc["Appeals", "suppressed"] == "yes"
-    assert dept.loc["Benefits", "suppressed"] == "no" and dept.loc["Benefits", "staff"] == "8"
-    cells = df[df["group"] == "department_profile"].set_index("department")
-    assert set(cells[cells["suppressed"] == "yes"].index) == {"Tiny Unit", "Appeals"}
+    dept = departments(df)
+    assert dept.loc["Tiny Unit", "staff"] == "" and dept.loc["Tiny Unit", "reached"] == ""   # 3 staff
+    assert dept.loc["Appeals", "reached"] == ""                    # 3 of 6 reached, 3 did not
+    assert (dept.loc["Benefits", "staff"], dept.loc["Benefits", "reached"]) == ("12", "6")
+    cells = today(df)[(today(df)["department"] != "") & (today(df)["profile"] != "")].set_index("department")
+    assert set(cells[cells["staff"] == ""].index) == {"Tiny Unit", "Appeals"}
     html = (setup["out"] / "report.html").read_text()
-    assert "hidden" in html
+    assert "hidden" in html and "checked, as a statistical office checks its tables" in html
 
 
 def test_min_group_is_configurable_but_never_below_three(setup, capsys):
     assert run(setup, "--min-group", "3") == 0
-    dept = read_csv(setup["out"] / "progress.csv").query("group == 'department'").set_index("department")
-    assert dept.loc["Tiny Unit", "staff"] == "3" and dept.loc["Tiny Unit", "reached"] == "2"
+    text = (setup["out"] / "progress.csv").read_text()
+    dept = departments(read_csv(setup["out"] / "progress.csv"))
+    assert dept.loc["Tiny Unit", "staff"] == ""                    # 1 of its 3 did not reach it
+    assert dept.loc["Appeals", "staff"] == ""                      # else 21 - 12 - 6 gives Tiny Unit away
+    assert dept.loc["Benefits", "staff"] == "12"
+    from test_disclosure import attack
+    assert attack(text, {PLEDGE["targets"][0]["name"]: {"human_oversight": 2, "fairness_testing": 2}}, 3) == []
     out2 = setup["tmp"] / "report2"
     assert run(setup, "--min-group", "2", out=out2) == 2
     assert "at least 3" in capsys.readouterr().err
     assert not out2.exists()
-    assert run(setup, "--min-group", "9", out=out2) == 0           # Benefits (8) hidden too now
-    dept = read_csv(out2 / "progress.csv").query("group == 'department'")
-    assert set(dept["suppressed"]) == {"yes"}
+    assert run(setup, "--min-group", "9", out=out2) == 0           # Benefits (6 of 12) hidden too now
+    dept = departments(read_csv(out2 / "progress.csv"))
+    assert set(dept["reached"]) == {""}
 
 
 def test_no_learner_is_identified_anywhere(setup, capsys):
@@ -181,12 +197,15 @@ def test_trajectory_from_the_evidence_timestamps(setup):
     tr = rep.targets[0]
     grid = pd.to_datetime(tr.result.grid)
     assert grid[0] <= pd.Timestamp("2025-01-10") and grid[-1] == pd.Timestamp(NOW)
-    assert tr.result.series[0] <= 1 / 17 and tr.result.series[-1] == pytest.approx(11 / 17)
+    assert tr.result.series[0] <= 1 / 21 and tr.result.series[-1] == pytest.approx(11 / 21)
     assert np.all(np.diff(tr.result.series) >= 0)
-    # cohort A (January) gave 10 of 17; the Appeals caseworker's March attempt gave the 11th
+    # cohort A (January) gave 10 of 21; the Appeals caseworker's March attempt gave the 11th
     march = np.searchsorted(tr.result.grid, np.datetime64("2025-03-15T12:00:00"))
-    assert tr.result.series[march - 1] == pytest.approx(10 / 17)
-    assert tr.status in ("on track", "not on track") and tr.current == pytest.approx(11 / 17)
+    assert tr.result.series[march - 1] == pytest.approx(10 / 21)
+    # what is shown: no point at 10 (one person between it and today) nor at 1 to 4
+    shown = np.rint(tr.series * 21).astype(int)
+    assert shown[-1] == 11 and 10 not in shown and not set(shown) & {1, 2, 3, 4}
+    assert tr.status in ("on track", "not on track") and tr.current == pytest.approx(11 / 21)
     assert rep.as_of == NOW.date()
 
 
@@ -195,12 +214,12 @@ def test_build_computes_and_writes_nothing_until_asked(setup, monkeypatch):
     before = sorted(p.name for p in setup["tmp"].iterdir())
     gbs = [evidence.locate(setup["a"]), evidence.locate(setup["b"])]
     rep = pledge.build(pledge.load_pledge(setup["pledge"]), pledge.load_roster(setup["roster"]), gbs, now=NOW)
-    assert rep.targets[0].current == pytest.approx(11 / 17)
+    assert rep.targets[0].current == pytest.approx(11 / 21)
     assert sorted(p.name for p in setup["tmp"].iterdir()) == before
     assert rep.page is None and "report in" not in str(rep)
     page = pledge_page.write(rep, setup["out"])
     assert page == setup["out"] / "report.html" and page.exists() and (setup["out"] / "progress.csv").exists()
-    assert str(rep).startswith("Ministry of Social Affairs: 'Caseworkers oversee AI outputs' 64.7% of 70%")
+    assert str(rep).startswith("Ministry of Social Affairs: 'Caseworkers oversee AI outputs' 52.4% of 70%")
     assert str(rep).endswith(f"; report in {page}")
 
 
@@ -395,21 +414,6 @@ def test_report_path_agrees_with_attained_levels(tmp_path, monkeypatch, n_gradeb
             expected = fw.rank(levels.loc[lid, c]) if lid in levels.index else 0
             assert res.ranks[k, j] == expected, (lid, c)
     assert res.ranks.max() >= 2 and (res.ranks == 0).any()            # the data exercise the rule
-
-
-def test_suppress_hides_enough_groups():
-    cells = pd.DataFrame([[8, 2, 0], [6, 7, 9], [0, 0, 12]], index=["A", "B", "C"], columns=["x", "y", "z"])
-    hide, rows, cols, total = pledge.suppress(cells, 5)
-    assert hide.loc["A", "y"]                                           # 2 < 5
-    assert hide.loc["A", "x"]                                           # else A's total gives it away
-    assert hide["y"].sum() >= 2 and hide["x"].sum() >= 2                # and the column totals too
-    for r in cells.index:                                               # never exactly one hidden group
-        live = cells.loc[r] > 0
-        assert (hide.loc[r] & live).sum() != 1 or rows[r]
-    for c in cells.columns:
-        live = cells[c] > 0
-        assert (hide[c] & live).sum() != 1 or cols[c]
-    assert not total
 
 
 # ---------------------------------------------------------------------------------------------

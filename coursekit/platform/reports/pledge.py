@@ -21,9 +21,10 @@ the target's profiles, whether or not they have started.
 ``build`` computes the report and writes nothing; ``coursekit.platform.reports.pledge_page`` turns a
 report into its page and CSV and writes them.
 
-The report never names a learner: it shows groups only, and a group of fewer than
-``min_group`` people (5 by default, never below 3) is hidden, together with as many other groups
-as it takes so that a hidden group cannot be worked out by subtracting from a total.
+The report never names a learner: it shows groups only. No count of fewer than ``min_group``
+people (5 by default, never below 3), nor of those in a group who did or did not reach a target,
+is shown or can be worked out from what is shown, across all targets, tables, figures and the
+CSV together (``coursekit.platform.reports.disclosure``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ import yaml
 
 from coursekit.platform import competencies
 from coursekit.platform import evidence
+from coursekit.platform.reports import disclosure
 from coursekit.platform.nbgrader_adapter import gradebook_read
 from coursekit.errors import UsageError
 
@@ -451,79 +453,14 @@ def target_progress(target: Target, roster: pd.DataFrame, merged: gradebook_read
 
 
 # ---------------------------------------------------------------------------------------------
-# Small-group suppression
-
-def suppress(cells: pd.DataFrame, min_group: int) -> tuple[pd.DataFrame, pd.Series, pd.Series, bool]:
-    """Which counts of a department x profile table of staff numbers to hide.
-
-    Primary: any group (cell, department total, profile total, overall) with 1 to
-    ``min_group - 1`` people. Secondary, repeated until nothing changes: a published total whose
-    row (or column) has exactly one hidden non-empty group gets its smallest other group hidden
-    too (else the hidden one is the total minus the rest), and a hidden total whose groups are
-    all shown gets its smallest group hidden. Returns boolean masks (True = hide) for the
-    cells, the row totals, the column totals, and the overall total.
-    """
-    n = cells.to_numpy(dtype=np.int64)
-    small = (n > 0) & (n < min_group)
-    hide = small.copy()
-    rows, cols, total = n.sum(1), n.sum(0), int(n.sum())
-    hide_r = (rows > 0) & (rows < min_group)
-    hide_c = (cols > 0) & (cols < min_group)
-    hide_t = 0 < total < min_group
-    if hide_t:
-        return (pd.DataFrame(n > 0, index=cells.index, columns=cells.columns), pd.Series(rows > 0, cells.index),
-                pd.Series(cols > 0, cells.columns), True)
-
-    def fix(vec_n, vec_hide, total_hidden):
-        """One margin: if exactly one non-empty entry is hidden and its total is shown, hide another."""
-        live = vec_n > 0
-        if total_hidden:
-            if live.any() and not (vec_hide & live).any():
-                j = np.flatnonzero(live)[np.argmin(vec_n[live])]
-                vec_hide[j] = True
-                return True
-            return False
-        if (vec_hide & live).sum() == 1:
-            cand = np.flatnonzero(live & ~vec_hide)
-            if len(cand):
-                vec_hide[cand[np.argmin(vec_n[cand])]] = True
-                return True
-        return False
-
-    changed = True
-    while changed:
-        changed = False
-        for r in range(n.shape[0]):
-            row = hide[r]
-            if fix(n[r], row, hide_r[r]):
-                hide[r] = row
-                changed = True
-            if (row & (n[r] > 0)).sum() == 1 and not hide_r[r] and not (n[r] > 0)[~row].any():
-                hide_r[r] = True   # the hidden group is the whole row: hide its total too
-                changed = True
-        for c in range(n.shape[1]):
-            col = hide[:, c].copy()
-            if fix(n[:, c], col, hide_c[c]):
-                hide[:, c] = col
-                changed = True
-            if (col & (n[:, c] > 0)).sum() == 1 and not hide_c[c] and not (n[:, c] > 0)[~col].any():
-                hide_c[c] = True
-                changed = True
-        changed |= fix(rows, hide_r, False)
-        changed |= fix(cols, hide_c, False)
-    return (pd.DataFrame(hide, index=cells.index, columns=cells.columns), pd.Series(hide_r, cells.index),
-            pd.Series(hide_c, cells.columns), False)
-
-
-# ---------------------------------------------------------------------------------------------
 # The report
 
 @dataclass
 class GroupRow:
-    group: str            # all, department, profile, department_profile, competency
-    department: str
-    profile: str
-    competency: str
+    group: str            # all, competency, department, profile, department_profile
+    department: str       # "" where the row is not one department's
+    profile: str          # "" where the row is not one profile's
+    competency: str       # "" except on a competency's row
     staff: int | None
     reached: int | None
     share: float | None
@@ -538,6 +475,8 @@ class TargetReport:
     pace_per_month: float | None
     projected: date | None
     status: str
+    grid: np.ndarray                # the trajectory's points that may be shown (disclosure control)
+    series: np.ndarray              # the share reached at each of them
 
 
 @dataclass
@@ -589,35 +528,67 @@ def _pace(grid: np.ndarray, series: np.ndarray, days: int = 91) -> float | None:
     return float((series[-1] - before) / span_days * 30)
 
 
-def _rows(res: TargetResult, min_group: int) -> list[GroupRow]:
-    m = res.members.assign(reached=res.reached)
-    depts = sorted(m["department"].unique())
-    profs = [p for p in res.target.profiles]
-    staff = m.groupby(["department", "profile"]).size().unstack(fill_value=0).reindex(index=depts, columns=profs,
-                                                                                      fill_value=0)
-    got = m.groupby(["department", "profile"])["reached"].sum().unstack(fill_value=0).reindex(index=depts, columns=profs,
-                                                                                              fill_value=0)
-    hide, hide_r, hide_c, hide_t = suppress(staff, min_group)
+def _facts(res: TargetResult) -> disclosure.TargetFacts:
+    need = competencies.framework().rank(res.target.level)
+    return disclosure.TargetFacts(res.target.profiles, tuple((c, need) for c in res.target.competencies),
+                                  res.members, res.reached, res.comp_reached)
+
+
+def _rows(groups: list[disclosure.Group]) -> list[GroupRow]:
+    """The published rows of one target, from the groups disclosure control decided on."""
     out = []
-
-    def row(group, d, p, c, n, k, hidden):
-        if n == 0 and not hidden and group != "all":   # the whole target always has its row, 0 of 0 included
-            return
-        out.append(GroupRow(group, d, p, c, None if hidden else int(n), None if hidden else int(k),
-                            None if hidden or n == 0 else k / n, bool(hidden)))
-
-    row("all", "(all)", "(all)", "all", res.staff, int(res.reached.sum()), hide_t)
-    for j, c in enumerate(res.target.competencies):
-        row("competency", "(all)", "(all)", c, res.staff, int(res.comp_reached[:, j].sum()) if res.staff else 0, hide_t)
-    for d in depts:
-        row("department", d, "(all)", "all", staff.loc[d].sum(), got.loc[d].sum(), hide_r[d] or hide_t)
-    if len(profs) > 1:
-        for p in profs:
-            row("profile", "(all)", p, "all", staff[p].sum(), got[p].sum(), hide_c[p] or hide_t)
-    for d in depts:
-        for p in profs:
-            row("department_profile", d, p, "all", staff.at[d, p], got.at[d, p], hide.at[d, p] or hide_t)
+    for g in groups:
+        if g.staff == 0 and g.kind != "all":
+            continue
+        out.append(GroupRow(g.kind, g.department, g.profile, g.competency, None if g.hidden else g.staff,
+                            None if g.hidden else g.reached,
+                            None if g.hidden or g.staff == 0 else g.reached / g.staff, g.hidden))
     return out
+
+
+def _trajectory(res: TargetResult, total: GroupRow, min_group: int) -> tuple[np.ndarray, np.ndarray]:
+    """The points of the trajectory that can be shown: none when the target's total is hidden.
+
+    The count at each point, and the change between two shown points, is a group of staff too
+    (those who had reached the target by then, those who reached it in between). Walking back
+    from today, a point is kept only when its count, the count still to reach it, and the change
+    to the next kept point are each zero or at least ``min_group``.
+    """
+    if total.suppressed or res.staff == 0:
+        return res.grid[:0], res.series[:0]
+    counts = np.rint(res.series * res.staff).astype(np.int64)
+    keep = [len(counts) - 1]
+    for i in range(len(counts) - 2, -1, -1):
+        c, nxt = counts[i], counts[keep[-1]]
+        if not any(disclosure.sensitive(v, min_group) for v in (c, res.staff - c, nxt - c)):
+            keep.append(i)
+    keep = keep[::-1]
+    return res.grid[keep], res.series[keep]
+
+
+def publish(pledge: Pledge, results: list[TargetResult], as_of: date, min_group: int) -> list[TargetReport]:
+    """What the report shows of each target: its rows after disclosure control across all targets,
+    the trajectory's points that may be shown, the pace and the status."""
+    protection = disclosure.protect([_facts(r) for r in results], min_group)
+    phase("disclosure control")
+    reports = []
+    for k, res in enumerate(results):
+        t = res.target
+        rows = _rows(protection.of_target(k))
+        overall = rows[0]
+        shown_grid, shown_series = _trajectory(res, overall, min_group)
+        current = overall.share if not overall.suppressed else None
+        pace = _pace(shown_grid, shown_series) if current is not None else None
+        projected = None
+        if current is not None and current < t.share and pace and pace > 0:
+            days = (t.share - current) / pace * 30
+            if days < 365 * 100:
+                projected = as_of + timedelta(days=math.ceil(days))
+        elif current is not None and current >= t.share:
+            projected = as_of
+        status = _status(current, t.share, projected, pledge.target_date, as_of, res.staff)
+        reports.append(TargetReport(res, rows, current, pace, projected, status, shown_grid, shown_series))
+    return reports
 
 
 def build(pledge: Pledge, roster: pd.DataFrame, gradebooks: list, min_group: int = MIN_GROUP,
@@ -642,22 +613,8 @@ def build(pledge: Pledge, roster: pd.DataFrame, gradebooks: list, min_group: int
         start = as_of - np.timedelta64(30, "D")
     grid = _grid(start, as_of)
     as_of_date = pd.Timestamp(as_of).date()
-    reports = []
-    for t in pledge.targets:
-        res = target_progress(t, roster, merged, grid)
-        rows = _rows(res, min_group)
-        overall = rows[0]
-        current = overall.share if not overall.suppressed else None
-        pace = _pace(grid, res.series) if current is not None else None
-        projected = None
-        if current is not None and current < t.share and pace and pace > 0:
-            days = (t.share - current) / pace * 30
-            if days < 365 * 100:
-                projected = as_of_date + timedelta(days=math.ceil(days))
-        elif current is not None and current >= t.share:
-            projected = as_of_date
-        status = _status(current, t.share, projected, pledge.target_date, as_of_date, res.staff)
-        reports.append(TargetReport(res, rows, current, pace, projected, status))
+    results = [target_progress(t, roster, merged, grid) for t in pledge.targets]
+    reports = publish(pledge, results, as_of_date, min_group)
     rep = Report(pledge, as_of_date, reports, merged, len(roster), len(gradebooks), min_group)
     phase("attainment, trajectory, groups")
     return rep

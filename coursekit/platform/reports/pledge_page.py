@@ -78,8 +78,8 @@ def fig_trajectory(tr, pledge, as_of):
     res, t = tr.result, tr.result.target
     fig = _figure()
     ax = fig.add_subplot()
-    x = pd.to_datetime(res.grid).to_pydatetime()
-    y = res.series * 100
+    x = pd.to_datetime(tr.grid).to_pydatetime()
+    y = tr.series * 100
     ax.plot(x, y, color=PALETTE[0], linewidth=2.2, marker="o", markersize=3,
             markevery=max(1, len(x) // 12), label="Staff who have reached the target level")
     end = datetime.combine(pledge.target_date, datetime.min.time())
@@ -250,13 +250,14 @@ def page_context(rep: Report, figures: dict) -> dict:
     if n_self:
         sources += f" ({n_self} of them self-paced)"
     notes = [
-        f"Staff on the roster: {rep.roster_size:,}. Evidence: {sources}, {m.records:,} graded answers from staff on the "
-        "roster. Someone graded in more than one course or cohort counts once, with their best result for each question.",
+        f"Evidence: {sources}, {m.records:,} graded answers from staff on the roster. Someone graded in more "
+        "than one course or cohort counts once, with their best result for each question.",
         f"Written answers waiting to be graded by a trainer: {m.pending:,}. They count once graded.",
     ]
-    if m.not_on_roster:
-        notes.append(f"{m.not_on_roster:,} {'person' if m.not_on_roster == 1 else 'people'} in the gradebooks "
-                     f"{'is' if m.not_on_roster == 1 else 'are'} not on the roster; their results are left out.")
+    if m.not_on_roster:           # a count of people: exact only when it is not a small group
+        some = (f"{m.not_on_roster:,} people" if m.not_on_roster >= rep.min_group
+                else f"Fewer than {rep.min_group} people")
+        notes.append(f"{some} in the gradebooks are not on the roster; their results are left out.")
     if m.undated:
         notes.append(f"{m.undated:,} graded answer{'s' if m.undated != 1 else ''} had no submission date; "
                      "they count from the date of this report.")
@@ -266,9 +267,13 @@ def page_context(rep: Report, figures: dict) -> dict:
             f"least one of them is at that level. A target is reached when its level is reached in every competency "
             f"it names. Everyone on the roster in the target's job profiles counts, including those who have not "
             f"started the course.")
-    privacy = (f"The report shows groups, never individuals: no names, identifiers or email addresses. Any group "
-               f"of fewer than {rep.min_group} people is hidden, and so is at least one more group wherever a "
-               f"hidden one could otherwise be worked out by subtraction from a total.")
+    privacy = (f"The report shows groups, never individuals: no names, identifiers or email addresses. Where a "
+               f"group has fewer than {rep.min_group} staff, or fewer than {rep.min_group} of them have (or have "
+               f"not) reached a target, its figures are hidden. Other figures are hidden too wherever the hidden "
+               f"ones could otherwise be worked out, by subtraction or by comparing tables and targets: every "
+               f"hidden figure was checked, as a statistical office checks its tables, to be impossible to pin "
+               f"down from everything this report and its CSV show. The chart over time shows only the dates "
+               f"at which this holds as well.")
     return {
         "title": f"{p.ministry}: progress on the AI competency pledge",
         "lead": p.title,
@@ -287,18 +292,36 @@ def html_page(rep: Report, figures: dict) -> str:
     return render("pledge_page.html.j2", **page_context(rep, figures))
 
 
+#: The CSV's columns: one row per published count, so that the protection can be audited from it alone.
+CSV_COLUMNS = ["target", "department", "profile", "staff", "reached", "competency", "as_of", "share",
+               "target_share", "target_date"]
+
+
 def csv_text(rep: Report) -> str:
+    """Every number the page publishes, one row per group (a hidden count is empty).
+
+    ``department`` is empty on a profile's total, ``profile`` on a department's, both on the whole
+    target's and its competencies' rows; ``competency`` names the competency of a per-competency
+    row; ``as_of`` is the date of the count (the report's date, or a point of the trajectory).
+    """
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["target", "group", "department", "profile", "competency", "level", "staff", "reached", "share",
-                "target_share", "target_date", "suppressed"])
+    w.writerow(CSV_COLUMNS)
+    as_of = rep.as_of.isoformat()
     for tr in rep.targets:
         t = tr.result.target
+        res = tr.result
+
+        def out(department, profile, staff, reached, competency="", when=as_of):
+            share = "" if staff in (None, 0) or reached is None else f"{reached / staff:.4f}"
+            w.writerow([t.name, department, profile, "" if staff is None else staff,
+                        "" if reached is None else reached, competency, when, share, f"{t.share:.4f}",
+                        rep.pledge.target_date.isoformat()])
+
         for r in tr.rows:
-            w.writerow([t.name, r.group, r.department, r.profile, r.competency, t.level,
-                        "" if r.staff is None else r.staff, "" if r.reached is None else r.reached,
-                        "" if r.share is None else f"{r.share:.4f}", f"{t.share:.4f}", rep.pledge.target_date.isoformat(),
-                        "yes" if r.suppressed else "no"])
+            out(r.department, r.profile, r.staff, r.reached, r.competency)
+        for when, share in zip(tr.grid[:-1], tr.series[:-1]):     # the last point is the total's row
+            out("", "", res.staff, int(round(share * res.staff)), "", pd.Timestamp(when).date().isoformat())
     return buf.getvalue()
 
 
