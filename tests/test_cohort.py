@@ -68,13 +68,13 @@ def _grade_json(cohort, capsys, *extra):
 # roster
 
 BAD_ROSTERS = [
-    ("learner_id,first_name,department\nL1,Ann,Tax\n", "missing column(s) profile"),
+    ("learner_id,first_name,department\nL1,Ann,Tax\n", "field profile: missing column"),
     ("learner_id,department,profile\nL1,Tax,caseworker\nL2,Tax,caseworker\nL1,Tax,caseworker\n",
-     "row 4: field learner_id 'L1' duplicates row 2"),
-    ("learner_id,department,profile\nL1,Tax,caseworker\n,Tax,caseworker\n", "row 3: field learner_id is empty"),
-    ("learner_id,department,profile\nL 1,Tax,caseworker\n", "row 2: field learner_id 'L 1' is not a valid id"),
-    ("learner_id,department,profile\nL1,Tax,astronaut\n", "row 2: field profile 'astronaut'"),
-    ("learner_id,department,profile\nL1,,caseworker\n", "row 2: field department is empty"),
+     "row 4, field learner_id: the same id as row 2"),
+    ("learner_id,department,profile\nL1,Tax,caseworker\n,Tax,caseworker\n", "row 3, field learner_id: is empty"),
+    ("learner_id,department,profile\nL 1,Tax,caseworker\n", "row 2, field learner_id: is not a valid id"),
+    ("learner_id,department,profile\nL1,Tax,astronaut\n", "row 2, field profile: unknown profile 'astronaut'"),
+    ("learner_id,department,profile\nL1,,caseworker\n", "row 2, field department: is empty"),
     ("", "the roster is empty"),
 ]
 

@@ -98,7 +98,7 @@ def init(root: str | Path, roster_csv: str | Path, db_url: str | None = None, ex
         _check_db_url(db_url)
     if exchange and not Path(exchange).is_absolute():
         raise UsageError(f"--exchange {exchange!r}: give an absolute path, e.g. /srv/nbgrader/exchange")
-    if course_id is not None and not roster_mod.ID_PATTERN.match(course_id):
+    if course_id is not None and not roster_mod.ID_PATTERN.fullmatch(course_id):
         raise UsageError(f"--course-id {course_id!r}: use letters, digits, '.', '-' and '_' only")
 
     root = Path(root).resolve()

@@ -41,14 +41,13 @@ import yaml
 
 from coursekit.platform import competencies
 from coursekit.platform import evidence
+from coursekit.platform import roster as staff_roster
 from coursekit.platform.reports import disclosure
 from coursekit.platform.nbgrader_adapter import gradebook_read
 from coursekit.errors import UsageError
 
 MIN_GROUP = 5
 MIN_GROUP_FLOOR = 3
-ROSTER_COLUMNS = ("learner_id", "first_name", "last_name", "email", "department", "profile")
-ROSTER_REQUIRED = ("learner_id", "department", "profile")
 MAX_POINTS = 60          # points on the trajectory
 
 
@@ -208,106 +207,9 @@ def _default_name(profs, comps, level) -> str:
 # The roster
 
 def load_roster(path: str | Path) -> pd.DataFrame:
-    """Read and validate a staff roster (pandera); one UsageError naming the file, row and field.
-
-    Rows are numbered as a spreadsheet shows them: the header is row 1. Only learner_id,
-    department and profile are read: names and email addresses are never loaded.
-    """
-    import csv
-
-    import pandera.pandas as pa
-
-    path = Path(path)
-    if not path.is_file():
-        raise UsageError(f"{path}: no such roster file" + (" (it is a folder)" if path.is_dir() else "")
-                         + f"; give a CSV with the columns {', '.join(ROSTER_COLUMNS)}")
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            reader = csv.reader(fh)
-            header = next(reader, None)
-            # a row with more cells than the header (an unquoted comma in a name) shifts its fields
-            for row_no, row in enumerate(reader, start=2):
-                if header and len(row) > len(header) and any(cell.strip() for cell in row[len(header):]):
-                    raise UsageError(f"{path}: row {row_no}: has more cells than the header has columns; "
-                                     "check for a stray comma or an unquoted comma inside a name")
-    except UnicodeDecodeError:
-        raise UsageError(f"{path}: is not UTF-8 text; save the roster as 'CSV UTF-8' and try again")
-    except csv.Error as exc:
-        raise UsageError(f"{path}: is not a readable CSV file ({exc})")
-    if not header or not any(h.strip() for h in header):
-        raise UsageError(f"{path}: the roster is empty; it needs a header row ({', '.join(ROSTER_COLUMNS)})")
-    header = [h.strip() for h in header]
-    dupes = sorted({c for c in header if c and header.count(c) > 1})
-    if dupes:
-        raise UsageError(f"{path}: row 1 (header), field {dupes[0]}: the column appears twice; keep one")
-    positions = [header.index(c) for c in ROSTER_REQUIRED if c in header]
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False,
-                         usecols=positions, header=0)
-    except UnicodeDecodeError:
-        raise UsageError(f"{path}: is not UTF-8 text; save the roster as 'CSV UTF-8' and try again")
-    except pd.errors.ParserError as exc:
-        line = _parser_line(str(exc))
-        where = f"row {line}" if line else "a row"
-        raise UsageError(f"{path}: {where}: has more cells than the header has columns; check for a stray comma")
-    df.columns = [str(c).strip() for c in df.columns]
-    df.index = pd.RangeIndex(2, len(df) + 2)         # the spreadsheet's row numbers
-    for col in df.columns:
-        df[col] = df[col].str.strip()
-    if len(df.columns):
-        df = df[(df != "").any(axis=1)]              # blank lines, e.g. at the end of an export
-    known = list(competencies.profiles())
-    non_empty = pa.Check.str_length(min_value=1, error="is empty")
-    schema = pa.DataFrameSchema(
-        {
-            "learner_id": pa.Column(str, non_empty, nullable=False),
-            "department": pa.Column(str, non_empty, nullable=False),
-            "profile": pa.Column(str, [non_empty, pa.Check.isin(known, error="unknown profile")], nullable=False),
-        },
-        strict=False, ordered=False,
-    )
-    try:
-        schema.validate(df, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        raise UsageError(_roster_error(path, exc.failure_cases, known))
-    if df.empty:
-        raise UsageError(f"{path}: the roster has a header but no staff; add one row per member of staff")
-    dup = df["learner_id"].duplicated(keep="first")
-    if dup.any():
-        row = int(dup.idxmax())
-        first = int(df.index[(df["learner_id"] == df.at[row, "learner_id"]).to_numpy()][0])
-        raise UsageError(f"{path}: row {row}, field learner_id: the same id as row {first}; "
-                         "every member of staff needs exactly one row")
-    return df[list(ROSTER_REQUIRED)].reset_index(drop=True)
-
-
-def _parser_line(message: str) -> int | None:
-    import re
-
-    m = re.search(r"line (\d+)", message)
-    return int(m.group(1)) if m else None
-
-
-def _roster_error(path: Path, cases: pd.DataFrame, known: list[str]) -> str:
-    missing = cases[cases["check"].astype(str) == "column_in_dataframe"]
-    if len(missing):
-        cols = [c for c in ROSTER_REQUIRED if c in set(missing["failure_case"].astype(str))]
-        return (f"{path}: row 1 (header), field {cols[0] if cols else missing['failure_case'].iloc[0]}: missing column; "
-                f"the header must include {', '.join(ROSTER_REQUIRED)} (optional: first_name, last_name, email)")
-    cases = cases.assign(_row=pd.to_numeric(cases["index"], errors="coerce")).sort_values(["_row"], kind="stable")
-    first = cases.iloc[0]
-    row, col, check = int(first["_row"]), str(first["column"]), str(first["check"])
-    if check == "unknown profile":
-        return (f"{path}: row {row}, field profile: unknown profile {first['failure_case']!r}; "
-                f"use one of: {', '.join(known)} (see competencies/profiles.yml)")
-    if check == "is empty" or first["failure_case"] is None:
-        return f"{path}: row {row}, field {col}: is empty; every member of staff needs a {col.replace('_', ' ')}"
-    return f"{path}: row {row}, field {col}: {check}"
-
-
-# ---------------------------------------------------------------------------------------------
-# Evidence for the roster, merged across gradebooks
-
+    """The staff roster's learner_id, department and profile (:mod:`coursekit.platform.roster`'s
+    rules); names and email addresses are read only to check that no column holds them."""
+    return staff_roster.read(path)
 
 
 # ---------------------------------------------------------------------------------------------
