@@ -87,18 +87,19 @@ def sensitive(value: int, min_group: int) -> bool:
 # ---------------------------------------------------------------------------------------------
 # The groups
 
-def _groups(targets: list[TargetFacts], cell_index: dict) -> list[Group]:
+def _groups(targets: list[TargetFacts], cell_index: pd.MultiIndex) -> list[Group]:
     out = []
     for t, tf in enumerate(targets):
         m = tf.members
-        cell_of = np.array([cell_index[(d, p)] for d, p in zip(m["department"], m["profile"])], dtype=np.int64)
+        cell_of = cell_index.get_indexer(pd.MultiIndex.from_arrays([m["department"].astype(str),
+                                                                    m["profile"].astype(str)]))
         cells = np.unique(cell_of)
         n, k = len(m), int(tf.reached.sum())
         out.append(Group(t, "all", "", "", "", cells, n, k))
         for j, (comp, _) in enumerate(tf.needs):
             out.append(Group(t, "competency", "", "", comp, cells, n, int(tf.comp_reached[:, j].sum()) if n else 0))
-        dept = m["department"].to_numpy(object)
-        prof = m["profile"].to_numpy(object)
+        dept = m["department"].astype(str).to_numpy()
+        prof = m["profile"].astype(str).to_numpy()
         for d in sorted(set(dept)):
             sel = dept == d
             out.append(Group(t, "department", d, "", "", np.unique(cell_of[sel]), int(sel.sum()),
@@ -321,7 +322,7 @@ def protect(targets: list[TargetFacts], min_group: int) -> Protection:
     members = pd.concat([tf.members[["department", "profile"]] for tf in targets], ignore_index=True) \
         if targets else pd.DataFrame(columns=["department", "profile"])
     cells = members.drop_duplicates().sort_values(["department", "profile"]).reset_index(drop=True)
-    cell_index = {(d, p): i for i, (d, p) in enumerate(zip(cells["department"], cells["profile"]))}
+    cell_index = pd.MultiIndex.from_frame(cells.astype(str))
     groups = _groups(targets, cell_index)
     for g in groups:
         g.primary = g.hidden = (sensitive(g.staff, min_group) or sensitive(g.reached, min_group)
