@@ -108,7 +108,9 @@ def run_init(args) -> int:
     rep = setup.init(args.dir, args.roster, args.db_url, args.exchange, args.course_id)
     verb = "created" if rep.created else "updated"
     print(f"{verb} cohort {rep.root}")
-    print(f"  gradebook: {rep.db_url}")
+    from coursekit.platform.nbgrader_adapter.gradebook import shown_url
+
+    print(f"  gradebook: {shown_url(rep.db_url)}")
     print(f"  modules:   {', '.join(rep.modules)}")
     if rep.missing_modules:
         print(f"  not yet available (no source notebook): {', '.join(rep.missing_modules)}")
