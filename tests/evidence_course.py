@@ -126,7 +126,10 @@ def _empty_gradebook() -> Path:
 
         from nbgrader.api import Gradebook
 
+        from coursekit.platform.nbgrader_adapter.gradebook import stamp_new_gradebook
+
         path = Path(tempfile.mkdtemp(prefix="coursekit-gradebook-")) / "empty.db"
+        stamp_new_gradebook(f"sqlite:///{path}")     # the schema version, without nbgrader's alembic run
         with Gradebook(f"sqlite:///{path}", course_id="coursekit"):
             pass
         _TEMPLATE.append(path)
