@@ -180,7 +180,9 @@ def test_two_trainers_grade_halves_at_once_into_one_gradebook(postgres, mini_cou
                      "--course-id", "benefits-march"]) == 0
         assert main(["cohort", "release", MODULE, "--dir", str(folder)]) == 0
         assert main(["cohort", "collect", MODULE, "--dir", str(folder), "--from", str(uploads)]) == 0
-    capsys.readouterr()
+    said = capsys.readouterr()
+    assert "gradebook: postgresql+psycopg://grader:***@127.0.0.1" in said.out
+    assert postgres.password not in said.out + said.err          # the URL's password is never printed
     halves = [LEARNERS[:2], LEARNERS[2:]]
 
     # A learner id without a submission is refused before anything is graded.
