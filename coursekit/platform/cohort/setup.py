@@ -142,7 +142,8 @@ def init(root: str | Path, roster_csv: str | Path, db_url: str | None = None, ex
         if isinstance(exc, UsageError):
             raise
         if isinstance(exc, Exception):
-            raise UsageError(f"could not set up the gradebook at {nbgb.shown_url(db_url) if db_url else 'gradebook.db'}: "
+            where = nbgb.shown_url(db_url) if db_url else "gradebook.db"
+            raise UsageError(f"could not set up the gradebook at {where}: "
                              f"{exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
         raise
     return report
