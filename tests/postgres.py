@@ -38,6 +38,8 @@ import pytest
 from servers import free_port, unavailable
 
 PREFIX = "coursekit-pg-"           # the system users and folders this fixture makes
+# /tmp, not $TMPDIR: a TMPDIR under a private home folder would be out of the server user's reach
+BASE = "/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir()
 SUPERUSER = "postgres"
 ROLE = "grader"
 BINARIES = ("initdb", "pg_ctl", "postgres")
@@ -70,7 +72,7 @@ def _remove_stale() -> None:
             if entry.pw_name.startswith(PREFIX):
                 _remove_user(entry.pw_name)
     known = {e.pw_uid for e in pwd.getpwall()}
-    for folder in glob.glob(os.path.join(tempfile.gettempdir(), PREFIX + "*")):
+    for folder in glob.glob(os.path.join(BASE, PREFIX + "*")):
         data = Path(folder) / "data"
         try:
             owner = data.stat().st_uid
@@ -86,7 +88,7 @@ class PostgresServer:
     def __init__(self, bindir: Path):
         self.bindir = bindir
         self.user: str | None = None            # the system user made for it (when run as root)
-        self.folder = Path(tempfile.mkdtemp(prefix=PREFIX))
+        self.folder = Path(tempfile.mkdtemp(prefix=PREFIX, dir=BASE))
         self.folder.chmod(0o755)
         self.data = self.folder / "data"
         self.sockets = self.folder / "run"      # the Unix socket and the server log

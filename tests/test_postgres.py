@@ -206,6 +206,7 @@ def test_two_trainers_grade_halves_at_once_into_one_gradebook(postgres, mini_cou
     per_learner = dict(postgres.admin(
         "SELECT sa.student_id, count(*) FROM submitted_assignment sa GROUP BY sa.student_id", db))
     assert per_learner == {lid: 1 for lid in LEARNERS}
+    assert postgres.admin("SELECT count(*) FROM submitted_notebook", db) == [(len(LEARNERS),)]
     cells = postgres.admin("SELECT count(*) FROM grade_cells", db)[0][0]
     assert cells == 3                                     # q1, q2 and the written w1 of the mini course
     grades = postgres.admin("SELECT count(*), count(DISTINCT (notebook_id, cell_id)) FROM grade", db)[0]
