@@ -107,6 +107,7 @@ def test_cohort_init_on_postgresql_reads_the_password_from_pgpass(postgres, mini
     err = capsys.readouterr().err
     assert "could not set up the gradebook at postgresql://grader@127.0.0.1" in err
     assert len(err.strip().splitlines()) == 1 and "password" in err and not cohort.exists()
+    assert postgres.admin("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", _dbname(url)) == [(0,)]
 
     # With ~/.pgpass (mode 600), as the workshop guide says.
     pgpass = home / ".pgpass"
