@@ -10,6 +10,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # nbgrader calls `alembic` from the environment's bin/.
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
 
+from postgres import postgres  # noqa: E402,F401  (the throw-away PostgreSQL server: tests/postgres.py)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "servers: starts a server of its own (PostgreSQL); "
+                            "skipped where there is none unless COURSEKIT_REQUIRE_SERVERS is set")
+
 
 @pytest.fixture
 def learner_home(tmp_path, monkeypatch):

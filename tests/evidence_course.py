@@ -126,26 +126,30 @@ def _empty_gradebook() -> Path:
 
         from nbgrader.api import Gradebook
 
+        from coursekit.platform.nbgrader_adapter.gradebook import stamp_new_gradebook
+
         path = Path(tempfile.mkdtemp(prefix="coursekit-gradebook-")) / "empty.db"
+        stamp_new_gradebook(f"sqlite:///{path}")     # the schema version, without nbgrader's alembic run
         with Gradebook(f"sqlite:///{path}", course_id="coursekit"):
             pass
         _TEMPLATE.append(path)
     return _TEMPLATE[0]
 
 
-def make_gradebook(path: Path, submissions: list, modules: dict | None = None, students: dict | None = None) -> str:
-    """An nbgrader gradebook at ``path``, filled with nbgrader's Gradebook API.
+def make_gradebook(path: Path | str, submissions: list, modules: dict | None = None, students: dict | None = None) -> str:
+    """An nbgrader gradebook at ``path`` (a file, or the URL of an empty database), filled with
+    nbgrader's Gradebook API.
 
     ``submissions``: (learner, module, {grade_id: score}, timestamp) where a score is a number
     (autograded; for a hand-graded item: the trainer's manual score), None (not graded yet), or
-    ("manual", x) / ("auto", x) / (auto, manual) tuples to set either. Returns the SQLite URL.
+    ("manual", x) / ("auto", x) / (auto, manual) tuples to set either. Returns the database URL.
     """
     from nbgrader.api import Gradebook
 
     modules = MODULES if modules is None else modules
-    url = f"sqlite:///{path}"
+    url = str(path) if "://" in str(path) else f"sqlite:///{path}"
     learners = sorted({s[0] for s in submissions} | set(students or {}))
-    if not Path(path).exists():
+    if url.startswith("sqlite:") and not Path(path).exists():
         shutil.copy(_empty_gradebook(), path)
     with Gradebook(url, course_id="coursekit") as gb:
         for mid, spec in modules.items():

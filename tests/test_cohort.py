@@ -118,6 +118,25 @@ def test_init_sets_up_nbgrader_course_and_reinit_adds_learners(mini_course, tmp_
     assert "not a cohort folder" in capsys.readouterr().err
 
 
+def test_learners_option_picks_submissions_and_refuses_unknown_ids():
+    from coursekit.errors import UsageError
+    from coursekit.platform.cohort import grade
+
+    subs = ["L001", "L002", "L003"]
+    assert grade._only(subs, ["L003", "L001"], MODULE) == ["L001", "L003"]
+    with pytest.raises(UsageError, match="--learners: no submission of m00_demo from L009, l002"):
+        grade._only(subs, ["L001", "l002", "L009"], MODULE)
+    # on the command line: comma-separated, spaces and a trailing comma forgiven
+    import argparse
+
+    from coursekit.cli import cohort as cohort_cli
+
+    parser = argparse.ArgumentParser()
+    cohort_cli.register(parser.add_subparsers())
+    args = parser.parse_args(["cohort", "grade", MODULE, "--learners", " L001, L002 ,"])
+    assert args.learners == ["L001", "L002"]
+
+
 # ---------------------------------------------------------------------------------------------
 # collect
 

@@ -69,6 +69,8 @@ def register(sub) -> None:
     q.add_argument("module", metavar="MODULE")
     q.add_argument("--workers", type=int, default=None, metavar="N", help="notebooks graded at once (default: the number of cores)")
     q.add_argument("--force", action="store_true", help="grade again even the unchanged ones")
+    q.add_argument("--learners", type=_id_list, metavar="ID,ID", help="only these learners' submissions "
+                   "(comma-separated ids), e.g. when trainers sharing one gradebook split a cohort")
     q.add_argument("--json", action="store_true", help="print one JSON object (for scripts)")
     limits.add_arguments(q)
     q.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -96,6 +98,13 @@ def register(sub) -> None:
     q.set_defaults(func=run_export)
 
 
+def _id_list(text: str) -> list[str]:
+    ids = [part.strip() for part in text.split(",") if part.strip()]
+    if not ids:
+        raise argparse.ArgumentTypeError("give one or more learner ids, separated by commas")
+    return ids
+
+
 def _cohort(args):
     from coursekit.platform.cohort import Cohort
 
@@ -108,7 +117,9 @@ def run_init(args) -> int:
     rep = setup.init(args.dir, args.roster, args.db_url, args.exchange, args.course_id)
     verb = "created" if rep.created else "updated"
     print(f"{verb} cohort {rep.root}")
-    print(f"  gradebook: {rep.db_url}")
+    from coursekit.platform.nbgrader_adapter.gradebook import shown_url
+
+    print(f"  gradebook: {shown_url(rep.db_url)}")
     print(f"  modules:   {', '.join(rep.modules)}")
     if rep.missing_modules:
         print(f"  not yet available (no source notebook): {', '.join(rep.missing_modules)}")
@@ -161,7 +172,7 @@ def run_grade(args) -> int:
     cohort = _cohort(args)
     rep = grade.grade(cohort, args.module, workers=args.workers, force=args.force,
                       limits=_limits(args, cohort), progress=not args.quiet, db_writes=args.db_writes,
-                      allow_unisolated=args.allow_unisolated)
+                      allow_unisolated=args.allow_unisolated, learners=args.learners)
     print(json.dumps(rep.as_json(), indent=1) if args.json else rep)
     return 1 if rep.count(grade.FAILED) else 0
 

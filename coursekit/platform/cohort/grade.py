@@ -316,7 +316,8 @@ def default_workers() -> int:
 
 def grade(cohort: Cohort, module_id: str, workers: int | None = None, force: bool = False,
           limits: Limits | None = None, progress: bool = True, db_writes: str = "merge",
-          allow_unisolated: bool = False) -> GradeReport:
+          allow_unisolated: bool = False, learners: list[str] | None = None) -> GradeReport:
+    """Grade the submissions of ``module_id`` (only those of ``learners``, when given)."""
     from coursekit.platform.grading import isolation
 
     if workers is not None and workers < 1:
@@ -338,6 +339,8 @@ def grade(cohort: Cohort, module_id: str, workers: int | None = None, force: boo
         if not subs:
             raise UsageError(f"no submissions of {module_id} in {cohort.root / 'submitted'}; "
                              f"collect them first: coursekit cohort collect {module_id} --from UPLOADS")
+        if learners is not None:
+            subs = _only(subs, learners, module_id)
         source_digest = cohort.source_digest(module_id)
         records = Records(cohort, module_id)
         outcomes: dict[str, Outcome] = {}
@@ -370,6 +373,18 @@ def grade(cohort: Cohort, module_id: str, workers: int | None = None, force: boo
             main_gb.close()
     return GradeReport(module_id, [outcomes[k] for k in sorted(outcomes)], workers,
                        time.monotonic() - started, db_writes, level.value)
+
+
+def _only(subs: list[str], learners: list[str], module_id: str) -> list[str]:
+    """The submissions of ``learners`` (several trainers sharing a gradebook split a cohort this way).
+
+    An id without a submission is an error, not a silent nothing: it is most likely a typo.
+    """
+    missing = sorted(set(learners) - set(subs))
+    if missing:
+        raise UsageError(f"--learners: no submission of {module_id} from {', '.join(missing)}; "
+                         "collect it first, or check the ids against the roster")
+    return [s for s in subs if s in set(learners)]
 
 
 def _now() -> str:

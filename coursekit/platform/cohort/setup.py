@@ -78,7 +78,8 @@ def config_text(db_url: str | None, exchange: str | None, course_id: str) -> str
         f"c.CourseDirectory.course_id = {course_id!r}",
     ]
     if db_url:
-        lines.append(f"c.CourseDirectory.db_url = {db_url!r}")
+        # with its driver named, so that nbgrader's own commands (formgrader) open it too
+        lines.append(f"c.CourseDirectory.db_url = {nbgb.database_url(db_url)!r}")
     else:
         lines.append("c.CourseDirectory.db_url = 'sqlite:///' + _os.path.join(_here, 'gradebook.db')")
     if exchange:
@@ -141,7 +142,8 @@ def init(root: str | Path, roster_csv: str | Path, db_url: str | None = None, ex
         if isinstance(exc, UsageError):
             raise
         if isinstance(exc, Exception):
-            raise UsageError(f"could not set up the gradebook at {db_url or 'gradebook.db'}: "
+            where = nbgb.shown_url(db_url) if db_url else "gradebook.db"
+            raise UsageError(f"could not set up the gradebook at {where}: "
                              f"{exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
         raise
     return report
@@ -149,8 +151,9 @@ def init(root: str | Path, roster_csv: str | Path, db_url: str | None = None, ex
 
 def _update(cohort: Cohort, learners, db_url, exchange, course_id) -> InitReport:
     """Re-running init on a cohort folder: add new learners and new modules, change nothing else."""
-    if db_url and db_url != cohort.db_url:
-        raise UsageError(f"{cohort.root} already uses the gradebook {cohort.db_url}; to move it, edit {CONFIG_NAME}")
+    if db_url and nbgb.database_url(db_url) != nbgb.database_url(cohort.db_url):
+        raise UsageError(f"{cohort.root} already uses the gradebook {nbgb.shown_url(cohort.db_url)}; "
+                         f"to move it, edit {CONFIG_NAME}")
     if exchange and exchange != cohort.exchange_root:
         raise UsageError(f"{cohort.root} already has its exchange set to {cohort.exchange_root}; to change it, edit {CONFIG_NAME}")
     if course_id and course_id != cohort.course_id:

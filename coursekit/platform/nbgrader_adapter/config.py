@@ -39,7 +39,9 @@ def course_config(root: Path, db_url: str | None = None, extra: Config | None = 
     """``base`` (default: the course's shared config) rooted at the course folder ``root``."""
     cfg = copy.deepcopy(base) if base is not None else load_config()
     cfg.CourseDirectory.root = str(root)
-    cfg.CourseDirectory.db_url = db_url or f"sqlite:///{Path(root) / 'gradebook.db'}"
+    from coursekit.platform.nbgrader_adapter.gradebook import database_url
+
+    cfg.CourseDirectory.db_url = database_url(db_url or f"sqlite:///{Path(root) / 'gradebook.db'}")
     if not (base is not None and "Exchange" in cfg and cfg.Exchange.get("root")):
         # nbgrader wants an exchange root even when none is used; keep it inside the folder.
         exchange = Path(root) / ".coursekit" / "no-exchange"

@@ -79,7 +79,43 @@ def open_gradebook(db_url: str, course_id: str = "coursekit", *, lock_wait: int 
     from nbgrader.api import Gradebook
 
     ensure_env_bin_on_path()
-    return Gradebook(with_sqlite_timeout(db_url, lock_wait), course_id=course_id)
+    return Gradebook(with_sqlite_timeout(database_url(db_url), lock_wait), course_id=course_id)
+
+
+# The driver the kit installs for each database that has several (SQLAlchemy's default for
+# ``postgresql://`` is psycopg2, which the kit does not install).
+DRIVERS = {"postgresql": "psycopg"}
+
+
+def database_url(db_url: str) -> str:
+    """The URL to open a gradebook with: a URL that names no driver gets the one the kit installs.
+
+    Trainers type ``postgresql://grader@db.internal/cohort``, as PostgreSQL's own tools write it;
+    that becomes ``postgresql+psycopg://...`` (psycopg 3). Every URL the kit opens or hands to
+    nbgrader passes through here; any other URL is returned unchanged.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(db_url)
+    except ArgumentError:
+        return db_url          # not a URL: whoever opens it says so
+    driver = DRIVERS.get(url.drivername)
+    if driver is None:
+        return db_url
+    return url.set(drivername=f"{url.drivername}+{driver}").render_as_string(hide_password=False)
+
+
+def shown_url(db_url: str) -> str:
+    """A database URL to print: its password, if any, as ``***``."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(db_url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return db_url
 
 
 def sqlite_path(db_url: str) -> Path | None:
@@ -122,7 +158,7 @@ def schema_version(db_url: str) -> str | None:
     from sqlalchemy import create_engine, text
 
     try:
-        engine = create_engine(db_url)
+        engine = create_engine(database_url(db_url))
         try:
             with engine.connect() as conn:
                 return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
@@ -143,7 +179,7 @@ def stamp_new_gradebook(db_url: str, version: str | None = None) -> None:
     version = version or alembic_head()
     if not version:
         return
-    engine = create_engine(db_url)
+    engine = create_engine(database_url(db_url))
     try:
         with engine.begin() as conn:
             if inspect(conn).get_table_names():

@@ -25,7 +25,7 @@ import pandas as pd
 
 from coursekit.errors import UsageError
 from coursekit.platform import paths
-from coursekit.platform.nbgrader_adapter.gradebook import NOTEBOOK
+from coursekit.platform.nbgrader_adapter.gradebook import NOTEBOOK, database_url
 
 SELF_PACED = "self-paced"
 COHORT = "cohort"
@@ -68,7 +68,7 @@ def locate(spec: str | Path, source: str | None = None) -> Gradebook:
             if not url.database or url.database == ":memory:":
                 raise UsageError(f"{label}: an in-memory database holds no gradebook; give a file")
             path = Path(url.database).expanduser().resolve()
-        url_text = text
+        url_text = database_url(text)
     else:
         path = Path(text).expanduser()
         label = text
