@@ -19,7 +19,7 @@ if ! whoami >/dev/null 2>&1; then
 fi
 
 # 2. The home is private: other learners cannot read it.
-chmod 700 "$HOME"
+chmod 700 "$HOME" 2>/dev/null || true   # on Kubernetes the home is a volume of its own, owned by the cluster
 
 # 3. The person's own copy of the course (lessons, exercises, start page) in ~/course. Files a
 #    newer course adds are copied in; a file already there, edited or not, is kept as it is.
