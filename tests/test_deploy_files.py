@@ -71,15 +71,15 @@ CHART_KEYS = {
     "singleuser.cmd", "singleuser.defaultUrl", "singleuser.fsGid", "singleuser.allowPrivilegeEscalation",
     "singleuser.storage", "singleuser.storage.type", "singleuser.storage.capacity",
     "singleuser.storage.homeMountPath", "singleuser.storage.extraVolumes",
-    "singleuser.storage.extraVolumeMounts",
+    "singleuser.storage.extraVolumeMounts", "singleuser.networkPolicy", "singleuser.networkPolicy.egress",
     "cull", "cull.enabled", "cull.timeout", "cull.every", "cull.maxAge", "cull.users",
 }
 # Where the schema takes free-form content, checked by the tests below instead of by the list:
 # hub.config.<Class> is traitlets configuration ("Pass-through traitlets configuration of
 # Configurable classes"), hub.extraConfig holds Python, extraEnv holds environment variables,
-# extraVolumes and extraVolumeMounts hold Kubernetes objects.
+# extraVolumes, extraVolumeMounts and networkPolicy.egress hold Kubernetes objects.
 CHART_FREE_FORM = {"hub.config", "hub.extraConfig", "hub.extraEnv", "singleuser.storage.extraVolumes",
-                   "singleuser.storage.extraVolumeMounts"}
+                   "singleuser.storage.extraVolumeMounts", "singleuser.networkPolicy.egress"}
 
 # Configurable traits of classes from packages the kit does not pin, read from their sources:
 # (package, release, file, the pinned class they extend and whose traits they inherit).
