@@ -541,7 +541,13 @@ def in_context(path: str, rules) -> bool:
 
 
 def _context_files() -> list[str]:
-    tracked = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
+    try:
+        tracked = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True,
+                                 check=True).stdout.splitlines()
+    except (OSError, subprocess.CalledProcessError):  # not a git checkout: the files on disk
+        skip = {".git", ".venv", ".learner", "build", "__pycache__", ".pytest_cache"}
+        tracked = [p.relative_to(REPO).as_posix() for p in REPO.rglob("*")
+                   if p.is_file() and not skip & set(p.relative_to(REPO).parts)]
     wheel = f"{BUILT}coursekit-{PYPROJECT['version']}-py3-none-any.whl"
     rules = _ignore_rules()
     return [f for f in [*tracked, wheel] if in_context(f, rules)]
