@@ -38,6 +38,7 @@ import pandas as pd
 
 from coursekit.errors import UsageError
 from coursekit.platform import competencies, syllabus
+from coursekit.platform.nbgrader_adapter import gradebook_read
 # The gradebook side lives in the nbgrader adapter; these names are part of evidence's interface.
 from coursekit.platform.nbgrader_adapter.gradebook_read import (COHORT, SELF_PACED, SOURCES, Gradebook,  # noqa: F401
                                                                  Raw, locate, read_gradebook, start_read)
@@ -225,13 +226,18 @@ def best(recs: pd.DataFrame) -> pd.DataFrame:
     """One record per learner, item and competency: the best evidence.
 
     A learner graded more than once on an item (two cohorts, or a cohort and their own checks)
-    counts once, with the highest points; of equal points, the earliest time is kept.
+    counts once, with the highest points; of equal points, the earliest time. The rule is the one
+    the pledge report's merge of gradebooks applies (``gradebook_read.best_of``).
     """
     if recs.empty:
         return recs
-    keys = ["learner", "module", "item", "competency"]
-    order = recs.assign(_neg=-recs["points"]).sort_values(keys + ["_neg", "time"], na_position="last", kind="stable")
-    return order.drop_duplicates(keys, keep="first").drop(columns="_neg").sort_index()
+    learner = pd.factorize(recs["learner"].astype(object))[0]
+    item = pd.factorize(pd.MultiIndex.from_arrays([recs["module"].astype(object), recs["item"].astype(object),
+                                                   recs["competency"].astype(object)]))[0]
+    share = (recs["points"] / recs["out_of"].where(recs["out_of"] > 0, 1)).to_numpy(float)
+    when = recs["time"].to_numpy("datetime64[ns]").astype(np.int64)
+    when = np.where(recs["time"].isna().to_numpy(), np.iinfo(np.int64).max, when)     # undated last
+    return recs.iloc[gradebook_read.best_of(learner, item, share, when)]
 
 
 # ---------------------------------------------------------------------------------------------

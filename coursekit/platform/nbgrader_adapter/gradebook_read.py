@@ -506,6 +506,30 @@ class Merged:
         return len(self.time) > 0
 
 
+def best_first(learner: np.ndarray, item: np.ndarray, share: np.ndarray, when: np.ndarray):
+    """The rule for results of one person on one item, wherever they are combined: the best share
+    counts; of equal shares, the earliest.
+
+    Returns the order that groups each (learner, item) together with its results in time order,
+    the better first on the same time, and a mask of each group's first entry in that order.
+    (Sorted by share instead of time, the first entry would be the best: see :func:`best_of`.)
+    """
+    order = np.lexsort((-share, when, item, learner))
+    lo, it = learner[order], item[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (lo[1:] != lo[:-1]) | (it[1:] != it[:-1])
+    return order, first
+
+
+def best_of(learner: np.ndarray, item: np.ndarray, share: np.ndarray, when: np.ndarray) -> np.ndarray:
+    """Positions of the result that counts for each (learner, item): the best share, then the earliest."""
+    order = np.lexsort((when, -share, item, learner))
+    lo, it = learner[order], item[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (lo[1:] != lo[:-1]) | (it[1:] != it[:-1])
+    return np.sort(order[first])
+
+
 def merge_reads(ids: pd.Index, gradebooks: list, tags: "Tags", as_of: np.datetime64,
                 started: dict | None = None) -> Merged:
     """Read each gradebook; a person graded on an item more than once counts once, with the best.
@@ -541,10 +565,8 @@ def merge_reads(ids: pd.Index, gradebooks: list, tags: "Tags", as_of: np.datetim
     if several:
         # per (person, item), in time order (better first on the same date): keep the results that
         # beat every earlier one, each with its gain over the best before it
-        order = np.lexsort((-frac, when, item, learner))
+        order, new_group = best_first(learner, item, frac, when)
         learner, item, frac, when = learner[order], item[order], frac[order], when[order]
-        new_group = np.ones(len(learner), dtype=bool)
-        new_group[1:] = (learner[1:] != learner[:-1]) | (item[1:] != item[:-1])
         group = np.cumsum(new_group)
         best = np.maximum.accumulate(frac + 2.0 * group) - 2.0 * group      # running best within a group
         before = np.where(new_group, -1.0, np.concatenate([[0.0], best[:-1]]))
