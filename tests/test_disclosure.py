@@ -33,6 +33,7 @@ def attack(csv_text: str, needs: dict, min_group: int) -> list[str]:
     """
     df = pd.read_csv(io.StringIO(csv_text), dtype=str, keep_default_na=False)
     df = df[df["as_of"] == df["as_of"].max()]                        # today's counts (not the trajectory)
+    df = df[df["evidence"] == "assessed"]                            # self-assessed counts stand apart
     names = list(dict.fromkeys(df["target"]))
     var: dict = {}
 

@@ -428,3 +428,44 @@ def test_benchmark_script_small(tmp_path):
     assert re.fullmatch(r"learners=40 seconds=\d+\.\d+ peak_mb=\d+", last), last
     assert (tmp_path / "bench" / "report" / "report.html").exists()
     assert (tmp_path / "bench" / "roster.csv").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Self-paced checks are not assessed work: refused as a gradebook, shown apart when exported
+
+def test_self_paced_work_is_shown_apart_never_counted(setup, capsys):
+    from coursekit.platform import paths
+
+    personal = paths.personal_course_dir() / "gradebook.db"
+    personal.parent.mkdir(parents=True, exist_ok=True)
+    ec.make_gradebook(personal, [(paths.SELF_LEARNER_ID, "m10_alpha", STRONG, ec.at(2, 5))])
+    assert run(setup, gradebooks=[setup["a"], personal]) == 2                 # never mixed in
+    assert "own gradebook of self-paced checks" in capsys.readouterr().err
+    copy = setup["tmp"] / "someones-copy.db"
+    shutil.copy(personal, copy)
+    assert run(setup, gradebooks=[setup["a"], copy]) == 2                     # not even as a copy
+    assert "self-paced checks" in capsys.readouterr().err
+    assert not setup["out"].exists()
+
+    # Six weak Benefits caseworkers export their own (strong) checks under their roster ids.
+    exports = []
+    for i in range(6, 12):
+        out = setup["tmp"] / f"own-{i}.csv"
+        assert cli.main(["progress", "--export", str(out), "--id", f"cw-benefits-{i:03d}"]) == 0
+        exports.append(out)
+    capsys.readouterr()
+    assert run(setup, *[x for e in exports for x in ("--self-assessed", str(e))]) == 0
+    df = read_csv(setup["out"] / "progress.csv")
+    now = today(df)
+    assessed = now[(now["evidence"] == "assessed") & (now["department"] == "") & (now["competency"] == "")]
+    assert assessed[["staff", "reached"]].values.tolist() == [["21", "11"]]   # unchanged by the exports
+    own = df[df["evidence"] == "self-assessed"]
+    assert own[["staff", "reached"]].values.tolist() == [["6", "6"]]
+    html = (setup["out"] / "report.html").read_text()
+    assert "Self-assessed, not counted above: 6 staff" in html and "52.4%" in html
+
+    # One export alone is a group of one: hidden
+    assert run(setup, "--self-assessed", str(exports[0]), out=setup["tmp"] / "r1") == 0
+    own = read_csv(setup["tmp"] / "r1" / "progress.csv").query("evidence == 'self-assessed'")
+    assert own[["staff", "reached"]].values.tolist() == [["", ""]]
+    assert "too few" in (setup["tmp"] / "r1" / "report.html").read_text()

@@ -16,6 +16,9 @@ def register(sub) -> None:
     r.add_argument("--roster", required=True, metavar="CSV", help="staff roster CSV")
     r.add_argument("--gradebook", required=True, action="append", metavar="URL_OR_PATH",
                    help="an nbgrader gradebook: a gradebook.db path or a database URL (repeat for several)")
+    r.add_argument("--self-assessed", action="append", default=[], metavar="CSV",
+                   help="a learner's export of their own checks (coursekit progress --export), shown apart from "
+                   "the assessed figures (repeat for several)")
     r.add_argument("--out", required=True, metavar="DIR", help="folder for report.html and progress.csv")
     r.add_argument("--min-group", type=int, default=5, metavar="N",
                    help="hide groups of fewer than N people (default 5, at least 3)")
@@ -27,7 +30,8 @@ def run_report(args) -> int:
     from coursekit.platform.reports import pledge, pledge_page
 
     out = pledge_page.check_folder(args.out)          # before the work, not after it
-    rep = pledge.compute(args.pledge, args.roster, args.gradebook, min_group=args.min_group)
+    rep = pledge.compute(args.pledge, args.roster, args.gradebook, min_group=args.min_group,
+                         self_assessed=args.self_assessed)
     pledge_page.write(rep, out)
     print(rep)
     return 0

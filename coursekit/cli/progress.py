@@ -13,12 +13,24 @@ def register(sub) -> None:
                        "In a notebook: `from coursekit import progress; progress.show('caseworker')`.")
     p.add_argument("--profile", metavar="P", help="a job profile id from competencies/profiles.yml, e.g. caseworker")
     p.add_argument("--json", action="store_true", help="print one JSON object (for scripts)")
+    p.add_argument("--export", metavar="CSV", help="write your checked work, under --id, for your ministry's pledge "
+                   "report (shown there apart, as self-assessed)")
+    p.add_argument("--id", metavar="ID", help="your id as your ministry's staff roster has it (with --export)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    from coursekit.errors import UsageError
     from coursekit.platform.reports import progress
 
+    if args.export:
+        from coursekit.platform.reports import self_assessed
+
+        if not args.id:
+            raise UsageError("--export needs --id: your id as your ministry's staff roster has it")
+        n = self_assessed.export(args.export, args.id)
+        print(f"Wrote {n} graded answers of your own checks to {args.export}, under the id {args.id}.")
+        return 0
     prog = progress.compute(args.profile)
     if prog is None:
         if args.json:

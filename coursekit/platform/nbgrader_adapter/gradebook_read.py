@@ -546,6 +546,9 @@ def merge_reads(ids: pd.Index, gradebooks: list, tags: "Tags", as_of: np.datetim
     started = started or {}
     for gb in gradebooks:
         raw = (started.get(gb.url) or start_read(gb, tags)).result()
+        if paths.SELF_LEARNER_ID in set(raw.student_ids.tolist()):
+            raise UsageError(f"{gb.label}: is a learner's own gradebook of self-paced checks (a copy of one), "
+                             "not a cohort's; learners export their own work with `coursekit progress --export`")
         sources[gb.label] = gb.source
         pending += raw.pending
         on_roster = ids.get_indexer(pd.Index(raw.student_ids, dtype=object))   # per learner of the gradebook

@@ -43,6 +43,7 @@ from coursekit.platform import competencies
 from coursekit.platform import evidence
 from coursekit.platform import roster as staff_roster
 from coursekit.platform.reports import disclosure
+from coursekit.platform.reports import self_assessed as self_assessed_mod
 from coursekit.platform.nbgrader_adapter import gradebook_read
 from coursekit.errors import UsageError
 
@@ -379,6 +380,7 @@ class TargetReport:
     status: str
     grid: np.ndarray                # the trajectory's points that may be shown (disclosure control)
     series: np.ndarray              # the share reached at each of them
+    self_assessed: tuple | None = None   # (staff with self-assessed evidence, of them at the target), apart
 
 
 @dataclass
@@ -391,6 +393,7 @@ class Report:
     gradebooks: int
     min_group: int
     page: Path | None = None          # report.html, once written (``pledge_page.write``)
+    self_assessed_files: int = 0      # learners' exports of self-paced work, shown apart
 
     def __str__(self) -> str:
         """One line: each target's share against its pledge and status (and where the page is)."""
@@ -523,10 +526,11 @@ def build(pledge: Pledge, roster: pd.DataFrame, gradebooks: list, min_group: int
 
 
 def compute(pledge_path, roster_path, gradebooks: list, min_group: int = MIN_GROUP,
-            now: datetime | None = None) -> Report:
+            now: datetime | None = None, self_assessed: list = ()) -> Report:
     """Check every input, then compute the report (nothing is written). Returns the report.
 
-    ``gradebooks``: gradebook paths or database URLs. ``pledge_page.write`` writes the result.
+    ``gradebooks``: gradebook paths or database URLs of assessed work (cohorts); ``self_assessed``:
+    learners' exports of their own checks, shown apart. ``pledge_page.write`` writes the result.
     """
     if min_group < MIN_GROUP_FLOOR:
         raise UsageError(f"--min-group {min_group} is too small; it must be at least {MIN_GROUP_FLOOR}")
@@ -537,6 +541,10 @@ def compute(pledge_path, roster_path, gradebooks: list, min_group: int = MIN_GRO
     seen, gbs = set(), []
     for g in gradebooks:
         gb = evidence.locate(g)
+        if gb.source == evidence.SELF_PACED:
+            raise UsageError(f"{gb.label}: is your own gradebook of self-paced checks, which the report does not "
+                             "count as assessed work; give a cohort's gradebook, and self-paced work apart with "
+                             "--self-assessed (learners export it with `coursekit progress --export`)")
         if gb.url not in seen:
             seen.add(gb.url)
             gbs.append(gb)
@@ -549,7 +557,13 @@ def compute(pledge_path, roster_path, gradebooks: list, min_group: int = MIN_GRO
         import matplotlib.figure  # noqa: F401  (the page's figures need it: loaded while the gradebook is read)
         phase("matplotlib import")
 
-        return build(pledge, roster, gbs, min_group, now, tags=tags, started={gbs[0].url: first})
+        own = self_assessed_mod.read(self_assessed) if self_assessed else None
+        rep = build(pledge, roster, gbs, min_group, now, tags=tags, started={gbs[0].url: first})
+        if own is not None:
+            rep.self_assessed_files = len(self_assessed)
+            for tr in rep.targets:
+                tr.self_assessed = self_assessed_mod.counts(own, roster, tr.result.target, min_group)
+        return rep
     except BaseException:
         first.cancel()
         raise

@@ -215,6 +215,19 @@ def _matrix(tr: TargetReport) -> dict:
     return {"profiles": [prof[p].name for p in profs], "rows": out}
 
 
+def _self_assessed_sentence(tr: TargetReport, min_group: int) -> str:
+    """Self-paced work that learners exported, said apart from the assessed figures."""
+    if tr.self_assessed is None:
+        return ""
+    staff, reached = tr.self_assessed
+    head = "Self-assessed, not counted above: "
+    if staff is None:
+        return head + ("some staff in these profiles exported their own checks, but too few (or too few at, "
+                       "or below, the target) to show a figure without risking that someone is recognised.")
+    return head + (f"{staff:,} staff in these profiles exported their own checks (practice they may repeat, with "
+                   f"the solutions at hand); by those checks {reached:,} of them are at the target level.")
+
+
 def page_context(rep: Report, figures: dict) -> dict:
     """What ``pledge_page.html.j2`` shows: every text and number, ready to print.
 
@@ -244,11 +257,12 @@ def page_context(rep: Report, figures: dict) -> dict:
             "by_department": _table(dept, "department") if shown else None,
             "by_profile": _table(prof, "profile") if shown and prof else None,
             "matrix": _matrix(tr) if shown and len(t.profiles) > 1 else None,
+            "self_assessed": _self_assessed_sentence(tr, rep.min_group),
         })
-    n_self = sum(1 for s in m.sources.values() if s == evidence.SELF_PACED)
-    sources = f"{len(m.sources)} gradebook{'s' if len(m.sources) != 1 else ''}"
-    if n_self:
-        sources += f" ({n_self} of them self-paced)"
+    sources = f"{len(m.sources)} cohort gradebook{'s' if len(m.sources) != 1 else ''} (assessed work only)"
+    if rep.self_assessed_files:
+        sources += (f"; self-assessed work from {rep.self_assessed_files:,} learner export"
+                    f"{'s' if rep.self_assessed_files != 1 else ''} is shown apart")
     notes = [
         f"Evidence: {sources}, {m.records:,} graded answers from staff on the roster. Someone graded in more "
         "than one course or cohort counts once, with their best result for each question.",
@@ -294,7 +308,7 @@ def html_page(rep: Report, figures: dict) -> str:
 
 #: The CSV's columns: one row per published count, so that the protection can be audited from it alone.
 CSV_COLUMNS = ["target", "department", "profile", "staff", "reached", "competency", "as_of", "share",
-               "target_share", "target_date"]
+               "target_share", "target_date", "evidence"]
 
 
 def csv_text(rep: Report) -> str:
@@ -312,16 +326,18 @@ def csv_text(rep: Report) -> str:
         t = tr.result.target
         res = tr.result
 
-        def out(department, profile, staff, reached, competency="", when=as_of):
+        def out(department, profile, staff, reached, competency="", when=as_of, kind="assessed"):
             share = "" if staff in (None, 0) or reached is None else f"{reached / staff:.4f}"
             w.writerow([t.name, department, profile, "" if staff is None else staff,
                         "" if reached is None else reached, competency, when, share, f"{t.share:.4f}",
-                        rep.pledge.target_date.isoformat()])
+                        rep.pledge.target_date.isoformat(), kind])
 
         for r in tr.rows:
             out(r.department, r.profile, r.staff, r.reached, r.competency)
         for when, share in zip(tr.grid[:-1], tr.series[:-1]):     # the last point is the total's row
             out("", "", res.staff, int(round(share * res.staff)), "", pd.Timestamp(when).date().isoformat())
+        if tr.self_assessed is not None:
+            out("", "", *tr.self_assessed, kind="self-assessed")
     return buf.getvalue()
 
 
