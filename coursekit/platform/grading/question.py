@@ -29,6 +29,7 @@ import re
 import shutil
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from coursekit.errors import UsageError
@@ -103,6 +104,8 @@ class Exercise:
         self.limits = limits_mod.resolve()
         self.workdir = Path(tempfile.mkdtemp(prefix="coursekit-question-"))
         self.runner = byvalue.Runner.start(self.workdir, byvalue.imports_of(self.source))   # warms up now
+        # nbgrader's scoring rule takes seconds to import: load it meanwhile, beside the runner
+        threading.Thread(target=cells.autograde_score_loaded, daemon=True).start()
         self.runs = 0
 
     def close(self) -> None:

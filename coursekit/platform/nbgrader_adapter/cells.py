@@ -129,3 +129,8 @@ def autograde_score(cell) -> tuple[float | None, float]:
     from nbgrader.utils import determine_grade
 
     return determine_grade(nbformat.from_dict(cell))
+
+
+def autograde_score_loaded() -> None:
+    """Import what :func:`autograde_score` needs (nbgrader loads its server extensions: seconds)."""
+    import nbgrader.utils  # noqa: F401
