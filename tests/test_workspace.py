@@ -2,6 +2,8 @@
 work, offering a new release beside it, and taking in work done in the tracked exercises/ folder."""
 
 import json
+import os
+import shutil
 
 import nbformat
 import pytest
@@ -177,3 +179,42 @@ def test_lab_command_line_takes_trainer():
     parser = build_parser()
     assert parser.parse_known_args(["lab", "--trainer"])[0].trainer is True
     assert parser.parse_known_args(["lab"])[0].trainer is False
+
+
+def _git(folder, *args):
+    import subprocess
+
+    return subprocess.run(["git", "-C", str(folder), *args], check=True, capture_output=True, text=True,
+                          env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+                               "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}).stdout
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_git_pull_of_a_course_update_leaves_the_learners_work_untouched(course, tmp_path, monkeypatch):
+    """The course as a learner has it: a clone. They work in their workspace (in .learner/, which git
+    ignores); the course's maintainers change the exercise; `git pull` goes through, and the next
+    opening keeps the learner's work and offers the new release beside it."""
+    (course / ".gitignore").write_text(".learner/\n")
+    _git(course, "init", "-q", "-b", "main")
+    _git(course, "add", "-A")
+    _git(course, "commit", "-qm", "course")
+    clone = tmp_path / "clone"
+    _git(tmp_path, "clone", "-q", str(course), str(clone))
+    monkeypatch.delenv("COURSEKIT_HOME")
+    monkeypatch.setenv("COURSEKIT_ROOT", str(clone))
+    assert workspace.workspace_dir() == clone / ".learner" / "workspace"
+    workspace.prepare()
+    answer(ws() / EXERCISE, "higher = 'b'")
+    mine = (ws() / EXERCISE).read_bytes()
+    assert _git(clone, "status", "--porcelain") == ""        # the learner's work is not in git's way
+
+    monkeypatch.setenv("COURSEKIT_ROOT", str(course))       # upstream: a course update, committed
+    update_course(course)
+    _git(course, "commit", "-qam", "second edition")
+    monkeypatch.setenv("COURSEKIT_ROOT", str(clone))
+    _git(clone, "pull", "-q", "--ff-only")
+    prepared = workspace.prepare()
+    assert (ws() / EXERCISE).read_bytes() == mine
+    new = ws() / "exercises" / MODULE / "exercise (new release).ipynb"
+    assert new.read_bytes() == (clone / EXERCISE).read_bytes() == (course / EXERCISE).read_bytes()
+    assert prepared.offered and _git(clone, "status", "--porcelain") == ""

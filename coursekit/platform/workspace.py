@@ -239,6 +239,7 @@ def load_state() -> dict:
 
 def prepare() -> Prepared:
     """Make or bring up to date the learner's workspace; see the module's docstring."""
+    _GIT_UNCHANGED.clear()      # read git's view once per opening: a `git pull` may have changed it
     state = load_state()
     result = Prepared(workspace_dir())
     result.folder.mkdir(parents=True, exist_ok=True)

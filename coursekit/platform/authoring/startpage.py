@@ -90,8 +90,8 @@ def write() -> list[str]:
 WORKSPACE_NOTE = """\
 ## Your workspace
 
-This is your own copy of the course: the lessons and your exercises live in your workspace, which
-course updates never overwrite. When an exercise changes, the new version appears beside yours.
+This is your own copy of the course: the lessons and your exercises. Course updates never overwrite
+your work: when an exercise you have worked on changes, the new version appears beside yours.
 In an exercise, `check("q1")` tells you at once whether your answer to question 1 is right, and
 `hint("q1")` gives a hint (run `from coursekit.selfcheck import check, hint` first)."""
 
