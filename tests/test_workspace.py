@@ -93,6 +93,10 @@ def test_course_update_offers_the_new_release_beside_the_learners_copy(course):
     workspace.prepare()
     assert sorted(p.name for p in (ws() / "exercises" / MODULE).iterdir()) == [
         "exercise (new release).ipynb", "exercise.ipynb"]
+    # the learner copies their answers across and deletes the offer: it is not made again
+    beside.unlink()
+    assert workspace.prepare().offered == []
+    assert not beside.exists() and (ws() / EXERCISE).read_bytes() == mine
 
 
 def test_an_unchanged_copy_follows_the_course(course):

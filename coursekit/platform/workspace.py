@@ -14,7 +14,8 @@ each start of the lab:
 - a copy the learner has not changed since it was made follows the course (a course update
   reaches them, and there is nothing of theirs to lose);
 - a copy the learner has changed is never overwritten: when the course's release of it changes,
-  the new release is put beside it (``exercise (new release).ipynb``) and the start page says so;
+  the new release is put beside it (``exercise (new release).ipynb``) and the start page says so
+  (until the learner deletes that file, which says they have dealt with it);
 - work a learner did in the tracked ``exercises/`` folder before there was a workspace (a file that
   differs from what ``coursekit build`` releases) moves into the workspace, and the tracked file is
   given back its released bytes, so that updating the course (``git pull``) collides with nothing.
@@ -206,6 +207,10 @@ def place(rel: str, data: bytes, state: dict, result: Prepared) -> None:
         files[rel] = {"release": new}
         return
     offered = record.get("offered")
+    if offered == new and record.get("offered_as") and not (workspace_dir() / record["offered_as"]).exists():
+        # The learner deleted the new release offered beside their copy: dealt with, not offered again
+        files[rel] = {"release": new}
+        return
     beside = dest.with_name(f"{dest.stem} ({NEW_RELEASE}){dest.suffix}")
     if offered == new and beside.exists() and sha(beside.read_bytes()) == new:
         pass
