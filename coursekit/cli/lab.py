@@ -45,8 +45,9 @@ POSIX_SHELLS = {"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "yash"}
 
 
 def register(sub) -> None:
-    p = sub.add_parser("lab", help="open the course in JupyterLab (learners)",
-                       description="Start JupyterLab in the course folder with the start page open. "
+    p = sub.add_parser("lab", help="open the course in JupyterLab (learners; trainers with --trainer)",
+                       description="Start JupyterLab on your own workspace (the start page, the lessons and "
+                       "your copies of the exercises, in .learner/workspace/), with the start page open. "
                        "Extra arguments go to JupyterLab.")
     p.add_argument("--port", type=int, default=None, help="port to serve on (default: JupyterLab's choice)")
     p.add_argument("--no-browser", action="store_true", help="do not open a web browser")
