@@ -56,10 +56,10 @@ def _start_lab(tmp_path, *options):
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-@pytest.fixture
-def lab_server(tmp_path):
-    """A learner's lab: their workspace, without the instructor tools."""
-    yield from _start_lab(tmp_path)
+@pytest.fixture(scope="module")
+def lab_server(tmp_path_factory):
+    """A learner's lab: their workspace, without the instructor tools (one for the module's tests)."""
+    yield from _start_lab(tmp_path_factory.mktemp("learner-lab"))
 
 
 @pytest.fixture
