@@ -126,7 +126,10 @@ def released_files(module, state: dict) -> tuple[dict[str, bytes], list[tuple[st
     for rel, data in tracked.items():
         if released.get(rel) == data:
             continue
-        dest = _free_name(workspace_dir() / "exercises" / module.id / rel, MOVED)
+        dest = workspace_dir() / "exercises" / module.id / rel
+        if dest.parent.is_dir() and any(p.is_file() and p.read_bytes() == data for p in dest.parent.iterdir()):
+            continue           # already in the workspace (moved before, from a course folder that stays read-only)
+        dest = _free_name(dest, MOVED)
         fileio.atomic_write(dest, data)
         record = f"exercises/{module.id}/{rel}"
         dest_rel = dest.relative_to(workspace_dir()).as_posix()
@@ -134,12 +137,14 @@ def released_files(module, state: dict) -> tuple[dict[str, bytes], list[tuple[st
             # the learner's own copy now: made from this release, and changed
             state.setdefault("files", {})[record] = {"release": sha(released[rel])}
         moved.append((record, dest_rel))
-    for rel, data in released.items():
-        target = tracked_dir / rel
-        if tracked.get(rel) != data:
-            fileio.atomic_write(target, data)
-    for rel in set(tracked) - set(released):
-        (tracked_dir / rel).unlink()          # its bytes are in the workspace now
+    try:
+        for rel, data in released.items():
+            if tracked.get(rel) != data:
+                fileio.atomic_write(tracked_dir / rel, data)
+        for rel in set(tracked) - set(released):
+            (tracked_dir / rel).unlink()          # its bytes are in the workspace now
+    except OSError:
+        pass      # a read-only course (a hub's image): the work is in the workspace all the same
     return released, moved
 
 
