@@ -153,25 +153,34 @@ _GIT_UNCHANGED: dict[Path, set[str]] = {}
 
 def unchanged_in_git() -> set[str]:
     """Modules whose ``exercises/<id>/`` folder is exactly as committed, when the course is a git
-    checkout (one ``git status``, read only; empty without git). Spares generating their releases."""
+    checkout (``git status``, read only; empty without git). Spares generating their releases."""
     root = paths.course_root()
     if root not in _GIT_UNCHANGED:
-        import subprocess
-
-        try:
-            proc = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=all",
-                                   "--ignored=no", "--", "exercises"], capture_output=True, text=True, timeout=30)
-            ok = proc.returncode == 0
-        except (OSError, subprocess.SubprocessError):
-            ok = False
-        if not ok:
-            _GIT_UNCHANGED[root] = set()
-        else:
-            touched = {line[3:].strip().strip('"').split("/")[1] for line in proc.stdout.splitlines()
-                       if line[3:].strip().strip('"').startswith("exercises/") and line[3:].count("/") >= 2}
-            _GIT_UNCHANGED[root] = {m for m in syllabus.module_ids() if m not in touched
-                                    and (paths.exercises_dir() / m).is_dir()}
+        _GIT_UNCHANGED[root] = _git_unchanged(root)
     return _GIT_UNCHANGED[root]
+
+
+def _git_unchanged(root: Path) -> set[str]:
+    import subprocess
+
+    def git(*args: str) -> str | None:
+        try:
+            proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return proc.stdout if proc.returncode == 0 else None
+
+    prefix = git("rev-parse", "--show-prefix")        # the course's folder inside the repository
+    status = git("status", "--porcelain", "--untracked-files=all", "--", "exercises")
+    if prefix is None or status is None:
+        return set()
+    touched = set()
+    for line in status.splitlines():
+        for path in line[3:].split(" -> "):           # a rename names both paths
+            parts = path.strip().strip('"')[len(prefix.strip()):].split("/")
+            if len(parts) >= 2 and parts[0] == "exercises":
+                touched.add(parts[1])
+    return {m for m in syllabus.module_ids() if m not in touched and (paths.exercises_dir() / m).is_dir()}
 
 
 def _free_name(path: Path, note: str) -> Path:
