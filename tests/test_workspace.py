@@ -207,7 +207,10 @@ def test_git_pull_of_a_course_update_leaves_the_learners_work_untouched(course, 
     monkeypatch.delenv("COURSEKIT_HOME")
     monkeypatch.setenv("COURSEKIT_ROOT", str(clone))
     assert workspace.workspace_dir() == clone / ".learner" / "workspace"
-    workspace.prepare()
+    answer(clone / EXERCISE, "higher = 'a'")            # the old habit: work in the tracked file
+    assert _git(clone, "status", "--porcelain") != ""
+    assert workspace.prepare().moved == [(EXERCISE, EXERCISE)]
+    assert _git(clone, "status", "--porcelain") == ""        # the tracked file is the release again
     answer(ws() / EXERCISE, "higher = 'b'")
     mine = (ws() / EXERCISE).read_bytes()
     assert _git(clone, "status", "--porcelain") == ""        # the learner's work is not in git's way
