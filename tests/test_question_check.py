@@ -16,6 +16,7 @@ from coursekit.platform import attempts, syllabus
 from coursekit.platform.grading import check as full_check
 from coursekit.platform.grading import question
 
+pytestmark = pytest.mark.slow     # each test starts the checking process and its runner
 MODULE = minicourse.MODULE
 HIDDEN_TEXT = ["max(rates", "abs(ratio - 0.5)", "BEGIN HIDDEN TESTS"]
 

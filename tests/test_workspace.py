@@ -136,6 +136,7 @@ def test_tracked_work_never_replaces_a_workspace_copy(course):
     assert prepared.moved == [(EXERCISE, moved_to.relative_to(ws()).as_posix())]
 
 
+@pytest.mark.slow
 def test_check_records_a_workspace_copy_under_its_module(course):
     from coursekit.platform.grading import check
 
