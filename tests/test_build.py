@@ -136,12 +136,20 @@ def _answer_in_lesson(root):
     nbformat.write(nb, path)
 
 
+def _hint_with_the_answer(root):
+    path = root / "solutions" / M / "hints.yml"
+    hints = yaml.safe_load(path.read_text())
+    hints["q1_answer"][1] = 'Write scraping_point = "e" in the cell.'
+    path.write_text(yaml.safe_dump(hints))
+
+
 BREAKS = {
     "points": (lambda root: _edit_solution(root, _no_points), "the autograded questions are worth 7 points"),
     "tag": (lambda root: _edit_solution(root, _no_tag), "graded cell 'q3_refs_1': no 'coursekit' metadata"),
     "rubric": (lambda root: _edit_solution(root, _no_rubric), "written answer 'w1_minister_advice' has no rubric"),
     "outcome": (_outcome_without_verb, "the outcome 'The five questions"),
     "answer_in_lesson": (_answer_in_lesson, "answer invalid_claims of q7_answer"),
+    "hint": (_hint_with_the_answer, "hint 2 of 'q1_answer' gives a line of the solution away"),
 }
 
 

@@ -1,5 +1,6 @@
 """`coursekit lab` really opens the course: JupyterLab in headless Chromium shows the start page
-with the modules from the syllabus."""
+with the modules from the syllabus. A learner's lab is their workspace, without solutions or the
+instructor tools, and an exercise checks one question at once; a trainer's lab has the tools."""
 
 import os
 import shutil
@@ -22,15 +23,15 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture
-def lab_server(tmp_path):
+def _start_lab(tmp_path, *options):
+    """`coursekit lab --no-browser` (with ``options``) on a free port; yields its URL, then stops it."""
     if CHROMIUM is None:
         unavailable("Chromium", "apt-get install chromium")
     port = free_port()
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
                COURSEKIT_HOME=str(tmp_path / "learner"))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "coursekit", "lab", "--no-browser", "--port", str(port),
+        [sys.executable, "-m", "coursekit", "lab", *options, "--no-browser", "--port", str(port),
          "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=", "--ServerApp.password="],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True)  # its own process group, so its kernels stop with it
@@ -55,18 +56,39 @@ def lab_server(tmp_path):
         os.killpg(proc.pid, signal.SIGKILL)
 
 
+@pytest.fixture(scope="module")
+def lab_server(tmp_path_factory):
+    """A learner's lab: their workspace, without the instructor tools (one for the module's tests)."""
+    yield from _start_lab(tmp_path_factory.mktemp("learner-lab"))
+
+
+@pytest.fixture
+def trainer_lab(tmp_path):
+    yield from _start_lab(tmp_path, "--trainer")
+
+
+def _open_start_page(page, url: str) -> None:
+    page.goto(f"{url}/", wait_until="domcontentloaded")  # redirects to the start page
+    first = syllabus.modules()[0].title
+    page.locator(".jp-RenderedMarkdown table").get_by_text(first).first.wait_for(timeout=60_000)
+
+
+def _listed(page) -> list[str]:
+    """The names the file browser lists (once it lists the exercises)."""
+    page.locator(".jp-DirListing-itemName").get_by_text("exercises", exact=True).wait_for(timeout=30_000)
+    return page.locator(".jp-DirListing-itemName").all_inner_texts()
+
+
 def test_lab_opens_on_the_start_page(lab_server, tmp_path):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(f"{lab_server}/", wait_until="domcontentloaded")  # redirects to the start page
         # The default URL opens START.ipynb, whose generated Markdown table lists the syllabus's
         # modules: shown rendered, with nothing to run.
-        first = syllabus.modules()[0].title
         try:
-            page.locator(".jp-RenderedMarkdown table").get_by_text(first).first.wait_for(timeout=60_000)
+            _open_start_page(page, lab_server)
         finally:
             page.screenshot(path=str(tmp_path / "start.png"))
         assert page.get_by_text("Checking an exercise").count() >= 1
@@ -93,3 +115,60 @@ def test_exercise_checks_itself_from_inside_jupyterlab(lab_server, tmp_path):
         finally:
             page.screenshot(path=str(tmp_path / "check.png"))
         browser.close()
+
+
+def test_learner_sees_no_instructor_tools_and_checks_a_question_at_once(lab_server, tmp_path):
+    """As a learner: no Nbgrader menu or Create Assignment panel, no solutions/ in the file browser;
+    an exercise opened from the workspace says at once, without saving, whether an answer is right."""
+    from playwright.sync_api import sync_playwright
+
+    rel = syllabus.get("m01_right_tool").exercise_notebook.relative_to(REPO).as_posix()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        try:
+            _open_start_page(page, lab_server)
+            names = _listed(page)
+            assert "solutions" not in names and "tests" not in names and "coursekit" not in names, names
+            assert page.locator("#jp-mainmenu-nbgrader").count() == 0
+            assert page.locator(".lm-MenuBar-itemLabel").get_by_text("Nbgrader").count() == 0
+            assert page.locator('[title="Nbgrader Create Assignment"]').count() == 0
+            assert page.locator("#nbgrader-create_assignemnt").count() == 0
+
+            page.goto(f"{lab_server}/lab/tree/{rel}", wait_until="domcontentloaded")
+            setup = page.locator(".jp-CodeCell").filter(has_text="Setup: run this cell first").first
+            setup.wait_for(timeout=60_000)
+            page.locator(".jp-StatusBar-Widget").get_by_text("| Idle").wait_for(timeout=60_000)  # kernel up
+            setup.locator(".jp-InputArea-editor").click()
+            page.keyboard.press("Shift+Enter")
+            setup.get_by_text("Setup done.").wait_for(timeout=60_000)
+            answer = page.locator(".jp-CodeCell").filter(has_text="The letter of the Art. 5(1) point").first
+            answer.locator(".jp-InputArea-editor").click()
+            page.keyboard.press("Control+A")
+            page.keyboard.insert_text('scraping_point = "e"')
+            page.keyboard.press("Shift+Enter")
+            check_cell = page.locator(".jp-CodeCell").filter(has_text="Is your answer right").first
+            check_cell.locator(".jp-InputArea-editor").click()
+            page.keyboard.press("Shift+Enter")
+            check_cell.get_by_text("q1: correct").wait_for(timeout=90_000)
+            assert check_cell.locator(".jp-OutputArea-output").get_by_text("Traceback").count() == 0
+        finally:
+            page.screenshot(path=str(tmp_path / "learner.png"))
+            browser.close()
+
+
+def test_trainer_sees_the_instructor_tools(trainer_lab, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        try:
+            _open_start_page(page, trainer_lab)
+            assert "solutions" in _listed(page)
+            page.locator(".lm-MenuBar-itemLabel").get_by_text("Nbgrader").wait_for(timeout=30_000)
+            page.locator(".lm-MenuBar-itemLabel").get_by_text("Nbgrader").click()
+            page.locator(".lm-Menu-itemLabel").get_by_text("Formgrader").first.wait_for(timeout=10_000)
+        finally:
+            page.screenshot(path=str(tmp_path / "trainer.png"))
+            browser.close()

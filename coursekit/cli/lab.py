@@ -1,5 +1,9 @@
 """coursekit lab: open the course in JupyterLab on its start page.
 
+A learner's lab opens their own workspace (:mod:`coursekit.platform.workspace`: the start page, the
+lessons and their copies of the exercises; no solutions, tests or facilitator guides) without
+nbgrader's instructor tools. ``coursekit lab --trainer`` opens the whole course with them.
+
 The lab runs with the kit's environment first on PATH, for itself, its kernels and its terminals,
 so that ``coursekit`` and ``python`` typed in JupyterLab's terminal are the kit's. It gets
 ``COURSEKIT_ROOT`` too, so that the kit finds the course from any folder. On Linux and macOS
@@ -17,7 +21,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
-from coursekit.platform import paths
+from coursekit.platform import paths, workspace
 
 START_PAGE = "START.ipynb"
 
@@ -25,16 +29,30 @@ START_PAGE = "START.ipynb"
 # get notified about official Jupyter news?" on first start and checks the internet for updates.
 DISABLED_PLUGINS = ["@jupyterlab/apputils-extension:announcements"]
 
+# nbgrader's instructor tools, off for learners: the Nbgrader menu, the formgrader, the Create
+# Assignment panel, and the course list (it lists the courses a trainer teaches). The assignment
+# list and the Validate button go too: a self-paced learner has no exchange to fetch from, and
+# `check("q1")` and the exercise's check cell grade with the course's own tests.
+NBGRADER_INSTRUCTOR_PLUGINS = ["@jupyter/nbgrader:menu", "@jupyter/nbgrader:formgrader",
+                               "@jupyter/nbgrader:create-assignment", "@jupyter/nbgrader:course-list",
+                               "@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:validate-assignment"]
+NBGRADER_SERVER_EXTENSIONS = ["nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list",
+                              "nbgrader.server_extensions.assignment_list",
+                              "nbgrader.server_extensions.validate_assignment"]
+
 # Shells that take `-l -c SCRIPT` and the POSIX `PATH=...; export PATH` syntax.
 POSIX_SHELLS = {"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "yash"}
 
 
 def register(sub) -> None:
-    p = sub.add_parser("lab", help="open the course in JupyterLab (learners)",
-                       description="Start JupyterLab in the course folder with the start page open. "
+    p = sub.add_parser("lab", help="open the course in JupyterLab (learners; trainers with --trainer)",
+                       description="Start JupyterLab on your own workspace (the start page, the lessons and "
+                       "your copies of the exercises, in .learner/workspace/), with the start page open. "
                        "Extra arguments go to JupyterLab.")
     p.add_argument("--port", type=int, default=None, help="port to serve on (default: JupyterLab's choice)")
     p.add_argument("--no-browser", action="store_true", help="do not open a web browser")
+    p.add_argument("--trainer", action="store_true",
+                   help="open the whole course folder with nbgrader's instructor tools (trainers and authors)")
     p.set_defaults(func=run)
 
 
@@ -127,12 +145,17 @@ def lab_files_dir() -> Path:
     return paths.learner_home() / "lab"
 
 
-def lab_config_dir() -> Path | None:
+def disabled_plugins(trainer: bool = False) -> list[str]:
+    return DISABLED_PLUGINS + ([] if trainer else NBGRADER_INSTRUCTOR_PLUGINS)
+
+
+def lab_config_dir(trainer: bool = False) -> Path | None:
     """A Jupyter configuration folder with the page configuration that disables
-    :data:`DISABLED_PLUGINS` (JupyterLab reads ``labconfig/page_config.json`` from every folder on
-    JUPYTER_CONFIG_PATH). None when it cannot be written: the lab then has JupyterLab's defaults."""
-    folder = lab_files_dir() / "jupyter-config"
-    page_config = {"disabledExtensions": {name: True for name in DISABLED_PLUGINS}}
+    :func:`disabled_plugins` (JupyterLab reads ``labconfig/page_config.json`` from every folder on
+    JUPYTER_CONFIG_PATH). None when it cannot be written: the lab then has JupyterLab's defaults.
+    One folder per mode, so that a trainer's lab and a learner's never read each other's."""
+    folder = lab_files_dir() / ("jupyter-config-trainer" if trainer else "jupyter-config")
+    page_config = {"disabledExtensions": {name: True for name in disabled_plugins(trainer)}}
     try:
         _write(folder / "labconfig" / "page_config.json", json.dumps(page_config, indent=1) + "\n")
     except OSError as exc:
@@ -142,7 +165,7 @@ def lab_config_dir() -> Path | None:
     return folder
 
 
-def lab_environment(root: Path) -> dict[str, str]:
+def lab_environment(root: Path, trainer: bool = False) -> dict[str, str]:
     """The environment of JupyterLab, which its kernels and terminals inherit."""
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([*kit_bin_dirs(), *filter(None, [env.get("PATH")])])
@@ -151,16 +174,21 @@ def lab_environment(root: Path) -> dict[str, str]:
     env["COURSEKIT_ROOT"] = str(root)
     # Extra Jupyter configuration folders: the lab's page configuration, and course/, where nbgrader's
     # server extensions find the course's nbgrader_config.py (else they warn that there is none).
-    config_path = [str(d) for d in (lab_config_dir(), paths.course_config_file().parent) if d is not None]
+    config_path = [str(d) for d in (lab_config_dir(trainer), paths.course_config_file().parent) if d is not None]
     env["JUPYTER_CONFIG_PATH"] = os.pathsep.join([*config_path, *filter(None, [env.get("JUPYTER_CONFIG_PATH")])])
     return env
 
 
-def lab_command(port: int | None = None, no_browser: bool = False, extra: list[str] | None = None) -> list[str]:
-    root = paths.course_root()
+def lab_command(port: int | None = None, no_browser: bool = False, extra: list[str] | None = None,
+                *, trainer: bool = False, folder: Path | None = None) -> list[str]:
+    """The JupyterLab command: on ``folder`` (the course for a trainer, else the learner's workspace)."""
+    folder = folder or (paths.course_root() if trainer else workspace.workspace_dir())
     cmd = [sys.executable, "-m", "jupyter", "lab",
-           f"--ServerApp.root_dir={root}",
+           f"--ServerApp.root_dir={folder}",
            f"--LabApp.default_url=/lab/tree/{START_PAGE}"]
+    if not trainer:   # the server side of the instructor tools is off too (this beats their config files)
+        switch = {name: False for name in NBGRADER_SERVER_EXTENSIONS}
+        cmd.append(f"--ServerApp.jpserver_extensions={switch!r}")
     try:
         shell = terminal_command(kit_bin_dirs(), lab_files_dir() / "shell")
     except OSError as exc:  # start-up files not written: JupyterLab's own terminal, without the kit first
@@ -178,16 +206,28 @@ def lab_command(port: int | None = None, no_browser: bool = False, extra: list[s
     return cmd + list(extra or [])
 
 
+def open_workspace() -> Path:
+    """Prepare the learner's workspace and say what changed in it."""
+    print("Preparing your workspace ...", flush=True)
+    prepared = workspace.prepare()
+    for line in prepared.messages():
+        print(f"  {line}")
+    return prepared.folder
+
+
 def run(args) -> int:
     root = paths.course_root()
-    cmd = lab_command(args.port, args.no_browser, getattr(args, "extra", None))
-    env = lab_environment(root)
-    print("Opening the course in JupyterLab. Stop it with Ctrl+C in this window.", flush=True)
+    trainer = bool(getattr(args, "trainer", False))
+    folder = root if trainer else open_workspace()
+    cmd = lab_command(args.port, args.no_browser, getattr(args, "extra", None), trainer=trainer, folder=folder)
+    env = lab_environment(root, trainer)
+    who = "the whole course, with the instructor tools" if trainer else f"your workspace ({folder})"
+    print(f"Opening {who} in JupyterLab. Stop it with Ctrl+C in this window.", flush=True)
     if os.name == "posix":
-        os.chdir(root)
+        os.chdir(folder)
         sys.stderr.flush()
         os.execve(cmd[0], cmd, env)  # does not return: JupyterLab is now this process
-    return _wait(subprocess.Popen(cmd, cwd=root, env=env))
+    return _wait(subprocess.Popen(cmd, cwd=folder, env=env))
 
 
 def _wait(proc: subprocess.Popen) -> int:

@@ -58,6 +58,8 @@ RULES = {
     "tags": "every graded cell is tagged with known competency ids and a level",
     "wrong-answers": "solutions/<id>/wrong_answers.yml gives a plausible wrong answer for every answer cell, "
                      "and is never released",
+    "hints": "solutions/<id>/hints.yml, where there is one, gives hints only for answer cells and none holds "
+             "a line of the solution",
     "grading": "nbgrader can grade every variant of the exercise",
     "solution-full": "the solution scores full marks",
     "release-zero": "the untouched release scores 0 autograded points",
@@ -67,7 +69,7 @@ RULES = {
     "waivers": "course/lint_waivers.yml waives only answer-in-lesson findings, and only ones that still occur",
 }
 # The release itself (current, nothing of the solution leaked) is checked by build.build(check=True).
-STATIC_RULES = ("syllabus", "files", "lesson", "facilitator", "shape", "rubric", "tags", "wrong-answers")
+STATIC_RULES = ("syllabus", "files", "lesson", "facilitator", "shape", "rubric", "tags", "wrong-answers", "hints")
 GRADING_RULES = ("grading", "solution-full", "release-zero", "answer-removed", "wrong-answer")
 WAIVABLE = ("answer-in-lesson",)
 
@@ -360,6 +362,40 @@ def wrong_answer_findings(module: Module, source_nb) -> list[Finding]:
     return out
 
 
+def hint_findings(module: Module, source_nb) -> list[Finding]:
+    """The hints of ``hint("q1")`` (optional): for answer cells, a list of texts, none with a line of
+    the solution or hidden tests in it (``build.secret_lines``, as the release's leak check)."""
+    from coursekit.platform import yamlfile
+    from coursekit.platform.authoring import build
+    from coursekit.platform.grading.question import HINTS_FILE
+
+    path = module.solution_notebook.parent / HINTS_FILE
+    if not path.exists():
+        return []
+    rel = path.relative_to(paths.course_root())
+    try:
+        hints = yamlfile.read_mapping(path)
+    except UsageError as exc:
+        return [_f(module, "hints", str(exc))]
+    answers = [grade_id(c) for c in answer_cells(source_nb)]
+    secrets = build.secret_lines(source_nb, cells.markers())
+    out = []
+    for gid, ladder in hints.items():
+        if gid not in answers:
+            out.append(_f(module, "hints", f"{rel}: {gid!r} is not an answer cell of the exercise; use one of "
+                                           f"{', '.join(answers)}"))
+        if not isinstance(ladder, list) or not ladder or not all(isinstance(h, str) and h.strip() for h in ladder):
+            out.append(_f(module, "hints", f"{rel}: give {gid!r} a list of hints, each a text"))
+            continue
+        for n, text in enumerate(ladder, start=1):
+            said = " ".join(text.split())
+            for line in secrets:
+                if line in said:
+                    out.append(_f(module, "hints", f"{rel}: hint {n} of {gid!r} gives a line of the solution away: "
+                                                   f"{line[:60]!r}"))
+    return out
+
+
 def static_findings(module: Module) -> list[Finding]:
     """Every rule that needs no notebook to run."""
     out = syllabus_findings(module) + file_findings(module) + lesson_findings(module) + facilitator_findings(module)
@@ -369,6 +405,7 @@ def static_findings(module: Module) -> list[Finding]:
         out += rubric_findings(module, source_nb)
         out += tag_findings(module, source_nb)
         out += wrong_answer_findings(module, source_nb)
+        out += hint_findings(module, source_nb)
     return out
 
 

@@ -85,3 +85,26 @@ def write() -> list[str]:
         return []
     fileio.atomic_write(_start_path(), wanted)
     return ["START.ipynb"]
+
+
+WORKSPACE_NOTE = """\
+## Your workspace
+
+This is your own copy of the course: the lessons and your exercises. Course updates never overwrite
+your work: when an exercise you have worked on changes, the new version appears beside yours.
+In an exercise, `check("q1")` tells you at once whether your answer to question 1 is right, and
+`hint("q1")` gives a hint (run `from coursekit.selfcheck import check, hint` first)."""
+
+
+def workspace_page(course_page: bytes, notices: list[str]) -> bytes:
+    """The learner's start page: the course's, with a cell on their workspace and its news.
+
+    The course's links (``modules/<id>/lesson.ipynb``, ``exercises/<id>/exercise.ipynb``) work
+    there unchanged: the workspace has the course's layout.
+    """
+    nb = json.loads(course_page)
+    text = WORKSPACE_NOTE + ("\n\n**New since you last opened the course:**\n\n" + "\n".join(notices) if notices else "")
+    cell = {"cell_type": "markdown", "id": "workspace-note", "metadata": {"coursekit": {"generated": "workspace"}},
+            "source": text.splitlines(keepends=True)}
+    nb["cells"].insert(1, cell)
+    return (json.dumps(nb, indent=1, ensure_ascii=False) + "\n").encode("utf-8")

@@ -361,7 +361,19 @@ def grade_by_value(submission: dict, source: dict, runner: Runner, limits: Limit
     if reason and a["status"] in ("timeout", "cell-timeout-killed"):
         _mark_unfinished(nb, got, limits)
 
-    tests_dir = workdir / "tests"
+    run_tests(nb, reads, exports, runner, limits, workdir / "tests", isolate=isolate)
+    problems = got.get("problems") if isinstance(got.get("problems"), dict) else {}
+    for gid, why in problems.items():
+        _note_unreadable(nb, gid, why)
+    level = runner.isolation.get("level", "none") if isolate else "none"
+    return ValueRun(nb, level, reason, problems)
+
+
+def run_tests(nb, reads: dict[str, list[str]], exports: dict[str, dict], runner: Runner, limits: Limits,
+              tests_dir: Path, *, isolate: bool = True) -> None:
+    """Step 2: the setup and test cells of ``nb`` run in a fresh child with only the exported
+    values; each test cell of ``nb`` gets its outputs. The graded check and the instant check of one
+    question (:mod:`~coursekit.platform.grading.question`) both run their tests here."""
     _write_job(tests_dir, tests_dir / "scratch", test_steps(nb, reads, exports), tests_dir / "scratch")
     os.chmod(tests_dir, 0o700)
     b = runner.run(tests_dir, limits, isolate=isolate)
@@ -373,11 +385,6 @@ def grade_by_value(submission: dict, source: dict, runner: Runner, limits: Limit
         if cells.is_autograded_test(cell):
             cell["outputs"] = out["outputs"]
             cell["execution_count"] = out["execution_count"]
-    problems = got.get("problems") if isinstance(got.get("problems"), dict) else {}
-    for gid, why in problems.items():
-        _note_unreadable(nb, gid, why)
-    level = runner.isolation.get("level", "none") if isolate else "none"
-    return ValueRun(nb, level, reason, problems)
 
 
 def _mark_unfinished(nb, got: dict, limits: Limits) -> None:

@@ -120,3 +120,17 @@ def secret_lines(nb, regions: tuple[tuple[str, str], ...], *, keep=lambda line: 
     """Lines inside ``regions`` that appear nowhere outside them (so their presence is a leak)."""
     inside, outside = region_lines(nb, regions, keep=keep)
     return inside - outside
+
+
+def autograde_score(cell) -> tuple[float | None, float]:
+    """(score, max) nbgrader's autograder gives a test cell with these outputs (an error or a
+    stderr stream scores 0, a number as the result is partial credit, anything else full marks)."""
+    import nbformat
+    from nbgrader.utils import determine_grade
+
+    return determine_grade(nbformat.from_dict(cell))
+
+
+def autograde_score_loaded() -> None:
+    """Import what :func:`autograde_score` needs (nbgrader loads its server extensions: seconds)."""
+    import nbgrader.utils  # noqa: F401
