@@ -46,6 +46,16 @@ def ensure_environment() -> Path:
     return py
 
 
+def parallel(args: list[str]) -> list[str]:
+    """Run the tests in one process per core (pytest-xdist), unless told otherwise (-n, -p no:xdist).
+
+    Tests that start servers or create users share one group, so that they never run side by side.
+    """
+    if any(a == "-n" or a.startswith(("-n", "--numprocesses")) or a == "no:xdist" for a in args):
+        return []
+    return ["-n", str(max(2, min(os.cpu_count() or 2, 4))), "--dist", "loadgroup"]
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in {"-h", "--help"}:
         print(__doc__)
@@ -56,7 +66,7 @@ def main(argv: list[str]) -> int:
     env["PATH"] = bindir + os.pathsep + env.get("PATH", "")  # nbgrader calls `alembic` from here
     env["VIRTUAL_ENV"] = str(VENV)
     if argv[0] == "test":
-        cmd = [str(py), "-m", "pytest", *argv[1:]]
+        cmd = [str(py), "-m", "pytest", *parallel(argv[1:]), *argv[1:]]
     else:
         cmd = [str(py), "-m", "coursekit", *argv]
     if argv[0] == "lab" and os.name == "posix":

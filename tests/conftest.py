@@ -13,11 +13,6 @@ os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.
 from postgres import postgres  # noqa: E402,F401  (the throw-away PostgreSQL server: tests/postgres.py)
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "servers: starts a server of its own (PostgreSQL); "
-                            "skipped where there is none unless COURSEKIT_REQUIRE_SERVERS is set")
-
-
 @pytest.fixture
 def learner_home(tmp_path, monkeypatch):
     """A fresh personal folder for `coursekit check` and `coursekit progress`."""

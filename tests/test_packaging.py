@@ -16,6 +16,9 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
+# With several test processes, the wheel is built once: in the process that runs the server tests,
+# which install it too.
+pytestmark = pytest.mark.xdist_group("servers")
 
 
 def _name(req: str) -> str:
