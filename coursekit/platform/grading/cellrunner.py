@@ -183,6 +183,9 @@ def _allowed_reads() -> list[Path]:
     for key in ("stdlib", "platstdlib", "purelib", "platlib"):
         paths.add(Path(sysconfig.get_paths()[key]))
     paths |= {Path(p) for p in site.getsitepackages()}
+    # Package folders of another environment that a .pth file chained in (a hub image whose kit
+    # venv reuses the packages of the image's environment): packages only, never a checkout.
+    paths |= {Path(p) for p in sys.path if Path(p).name in {"site-packages", "dist-packages"} and Path(p).is_dir()}
     pkg = Path(coursekit.__file__).resolve().parent
     for entry in pkg.iterdir():
         if entry.name == "datasets":
