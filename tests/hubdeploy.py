@@ -183,7 +183,8 @@ def as_user(user: str, args: list[str], *, cwd: Path, env: dict, timeout: float 
     """Run ``args`` as ``user`` (runuser), with exactly ``env`` (plus the user's HOME, USER, LOGNAME)."""
     entry = pwd.getpwnam(user)
     env = dict(env, HOME=entry.pw_dir, USER=user, LOGNAME=user)
-    return subprocess.run(["runuser", "-u", user, "--", *args], cwd=cwd, env=env, capture_output=True, text=True,
+    runuser = shutil.which("runuser") or "/usr/sbin/runuser"   # in sbin, which `env`'s PATH may not hold
+    return subprocess.run([runuser, "-u", user, "--", *args], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=timeout)
 
 
@@ -285,11 +286,14 @@ class Deployment:
         self.tokens[user] = r.json()["token"]
         return self.tokens[user]
 
-    def start_server(self, user: str, timeout: float = 120) -> None:
-        """Start the user's server with their own token, and wait until the hub says it is ready."""
+    def request_server(self, user: str) -> None:
+        """Ask the hub to start the user's server, with the user's own token (it starts in the background)."""
         r = self.hub_api("POST", f"/users/{user}/server", token=self.tokens[user])
         if r.status_code not in (201, 202, 400):   # 400: already running
             raise RuntimeError(f"starting {user}'s server: {r.status_code} {r.text[:500]}")
+
+    def wait_for_server(self, user: str, timeout: float = 120) -> None:
+        """Wait until the hub says the user's server is ready."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             info = self.hub_api("GET", f"/users/{user}").json()
@@ -298,6 +302,10 @@ class Deployment:
                 return
             time.sleep(0.5)
         raise RuntimeError(f"{user}'s server did not start in {timeout:.0f} s; see {self.base / 'hub' / 'hub.log'}")
+
+    def start_server(self, user: str, timeout: float = 120) -> None:
+        self.request_server(user)
+        self.wait_for_server(user, timeout)
 
     # ---- a user's server's REST API ----------------------------------------------------------
 
@@ -331,7 +339,10 @@ class Deployment:
     # ---- the end -----------------------------------------------------------------------------
 
     def stop(self) -> None:
-        """Stop the hub (which stops the servers and its proxy), then anything of ours still running."""
+        """Stop the users' servers and kernels (every process of theirs), then the hub and its proxy."""
+        for user in [self.trainer, *self.learners]:
+            with contextlib.suppress(KeyError):
+                kill_user_processes(self.uid(user))
         if self.hub is not None and self.hub.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.hub.pid, signal.SIGTERM)
@@ -344,9 +355,6 @@ class Deployment:
         proxy = _pid_from(self.base / "hub" / "proxy.pid")
         if proxy and _alive(proxy) and PROXY in " ".join(_cmdline(proxy)):
             kill_pids([proxy])
-        for user in [self.trainer, *self.learners]:
-            with contextlib.suppress(KeyError):
-                kill_user_processes(self.uid(user))
 
 
 def _write(path: Path, text: str, mode: int = 0o644) -> None:
