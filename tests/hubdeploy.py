@@ -273,6 +273,20 @@ class Deployment:
         return as_user(self.trainer, [str(self.venv.bin / "coursekit"), *args], cwd=self.course,
                        env=self.venv.env(), timeout=timeout)
 
+    def start_cohort(self, module: str) -> None:
+        """The trainer's first steps: a cohort of the learners (ids: their user names), then the release."""
+        entry = pwd.getpwnam(self.trainer)
+        roster = self.home(self.trainer) / "roster.csv"
+        roster.write_text("learner_id,department,profile\n" + "".join(f"{u},Benefits,caseworker\n" for u in self.learners))
+        os.chown(roster, entry.pw_uid, entry.pw_gid)
+        for args in (("init", "--dir", str(self.cohort), "--roster", str(roster), "--exchange", str(self.exchange),
+                      "--course-id", self.course_id),
+                     ("release", module, "--dir", str(self.cohort))):
+            proc = self.coursekit("cohort", *args)
+            if proc.returncode != 0:
+                raise RuntimeError(f"coursekit cohort {args[0]} failed ({proc.returncode}):\n"
+                                   f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+
     # ---- the hub's REST API ------------------------------------------------------------------
 
     def hub_api(self, method: str, path: str, token: str | None = None, **kw) -> requests.Response:
@@ -511,3 +525,64 @@ def answered(fetched_nb: dict, solution_nb: dict, ids: list[str], written: str) 
             cell["source"] = "\n".join(ln for ln in solution[gid].splitlines()
                                        if "BEGIN SOLUTION" not in ln and "END SOLUTION" not in ln)
     return nb
+
+
+# --- running a notebook in a user's kernel -----------------------------------------------------
+
+def run_in_kernel(dep: Deployment, user: str, path: str, sources: list[str], timeout: float = 300) -> list[dict]:
+    """Run ``sources`` one by one in a kernel of the user's server, as a learner running their
+    notebook does (a session for ``path``, then its kernel's websocket). Returns the execute replies."""
+    import asyncio
+    import uuid
+
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    r = dep.server_api(user, "POST", "/api/sessions",
+                       json={"path": path, "type": "notebook", "name": Path(path).name, "kernel": {"name": "python3"}})
+    r.raise_for_status()
+    kernel_id = r.json()["kernel"]["id"]
+    url = dep.url.replace("http://", "ws://") + f"/user/{user}/api/kernels/{kernel_id}/channels"
+
+    async def run() -> list[dict]:
+        ws = await websocket_connect(HTTPRequest(url, headers={"Authorization": f"token {dep.tokens[user]}"}))
+        replies = []
+        try:
+            for code in sources:
+                msg_id = uuid.uuid4().hex
+                ws.write_message(json.dumps({
+                    "header": {"msg_id": msg_id, "username": user, "session": uuid.uuid4().hex,
+                               "msg_type": "execute_request", "version": "5.3"},
+                    "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
+                    "content": {"code": code, "silent": False, "store_history": True, "user_expressions": {},
+                                "allow_stdin": False, "stop_on_error": False}}))
+                while True:
+                    raw = await asyncio.wait_for(ws.read_message(), timeout)
+                    if raw is None:
+                        raise RuntimeError("the kernel's websocket closed")
+                    msg = json.loads(raw)
+                    if msg.get("parent_header", {}).get("msg_id") == msg_id and msg["msg_type"] == "execute_reply":
+                        replies.append(msg["content"])
+                        break
+        finally:
+            ws.close()
+        return replies
+
+    return asyncio.run(run())
+
+
+def memory_of(uid: int) -> dict:
+    """Resident (RSS) and proportional (PSS: shared pages split between their users) memory, in
+    bytes, summed over the processes of ``uid``, and how many there are."""
+    import psutil
+
+    rss = pss = n = 0
+    for proc in user_processes(uid):
+        try:
+            info = proc.memory_full_info()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        rss += info.rss
+        pss += getattr(info, "pss", info.rss)
+        n += 1
+    return {"rss": rss, "pss": pss, "processes": n}

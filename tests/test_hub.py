@@ -83,15 +83,9 @@ def test_a_cohort_on_jupyterhub_through_nbgraders_exchange(hub, wheel_source):
 
     dep = hub
     l1, l2 = dep.learners
-    trainer = pwd.getpwnam(dep.trainer)
 
     # 1. The trainer: a cohort of the two learners (ids are their hub user names), then the release.
-    roster = dep.home(dep.trainer) / "roster.csv"
-    roster.write_text("learner_id,department,profile\n" + "".join(f"{u},Benefits,caseworker\n" for u in dep.learners))
-    os.chown(roster, trainer.pw_uid, trainer.pw_gid)
-    _ok(dep.coursekit("cohort", "init", "--dir", str(dep.cohort), "--roster", str(roster),
-                      "--exchange", str(dep.exchange), "--course-id", dep.course_id), "cohort init")
-    _ok(dep.coursekit("cohort", "release", MODULE, "--dir", str(dep.cohort)), "cohort release")
+    dep.start_cohort(MODULE)
     assert (dep.exchange / dep.course_id / "outbound" / MODULE / "exercise.ipynb").is_file()
 
     # 2. The learners: servers started with their own tokens, the module fetched, answered, submitted.
