@@ -79,18 +79,23 @@ def _alive(pid: int) -> bool:
 
 # --- processes ---------------------------------------------------------------------------------
 
-def user_processes(uid: int) -> list:
-    """The processes running as ``uid`` (psutil.Process objects)."""
+def user_processes_of(uids: set[int]) -> list:
+    """The processes running as any of ``uids`` (psutil.Process objects)."""
     import psutil
 
     out = []
     for proc in psutil.process_iter(["uids"]):
         try:
-            if proc.info["uids"] and proc.info["uids"].real == uid:
+            if proc.info["uids"] and proc.info["uids"].real in uids:
                 out.append(proc)
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
     return out
+
+
+def user_processes(uid: int) -> list:
+    """The processes running as ``uid``."""
+    return user_processes_of({uid})
 
 
 def kill_pids(pids, grace: float = 5.0) -> None:
@@ -129,10 +134,11 @@ def _suffix() -> str:
     return "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(6))
 
 
-def add_user(name: str, home_root: Path | None = None) -> pwd.struct_passwd:
-    home = (home_root or Path("/home")) / name
+def add_user(name: str, *, owner: int | None = None) -> pwd.struct_passwd:
+    """A Unix user with a home of mode 0700, marked as made by process ``owner`` (this one)."""
+    home = Path("/home") / name
     subprocess.run(["useradd", "--create-home", "--home-dir", str(home), "--shell", "/bin/bash",
-                    "--user-group", "--comment", GECOS.format(pid=os.getpid()), name],
+                    "--user-group", "--comment", GECOS.format(pid=owner or os.getpid()), name],
                    check=True, capture_output=True, text=True)
     os.chmod(home, 0o700)
     return pwd.getpwnam(name)
@@ -354,9 +360,12 @@ class Deployment:
 
     def stop(self) -> None:
         """Stop the users' servers and kernels (every process of theirs), then the hub and its proxy."""
+        uids = set()
         for user in [self.trainer, *self.learners]:
             with contextlib.suppress(KeyError):
-                kill_user_processes(self.uid(user))
+                uids.add(self.uid(user))
+        # All at once, with a short grace: a server's own shutdown takes seconds, its work is done.
+        kill_pids((p.pid for p in user_processes_of(uids)), grace=2.0)
         if self.hub is not None and self.hub.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.hub.pid, signal.SIGTERM)

@@ -27,7 +27,10 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -40,11 +43,14 @@ MODULE = "m01_right_tool"
 WRITTEN = {0: "Pause the rollout: first learner's recommendation.", 1: "Ask for a pilot: second learner's recommendation."}
 
 
-@pytest.fixture
-def hub(request):
-    missing = hubdeploy.missing_tools()
+def _require(missing: list[tuple[str, str]]) -> None:
     if missing:
         unavailable(", ".join(what for what, _ in missing), "; ".join(f"{what}: {how}" for what, how in missing))
+
+
+@pytest.fixture
+def hub(request):
+    _require(hubdeploy.missing_tools())
     wheel = request.getfixturevalue("wheel")
     source = request.getfixturevalue("wheel_source")
     started = time.monotonic()
@@ -52,6 +58,7 @@ def hub(request):
         users = [dep.trainer, *dep.learners]
         uids = [dep.uid(u) for u in users]
         yield dep
+        proxy = hubdeploy._pid_from(dep.base / "hub" / "proxy.pid")
     # Taken down: no user, no home, no process of theirs, no folder left.
     for user, uid in zip(users, uids):
         with pytest.raises(KeyError):
@@ -59,7 +66,7 @@ def hub(request):
         assert not os.path.exists(f"/home/{user}")
         assert hubdeploy.user_processes(uid) == [], f"processes of {user} still run"
     assert not dep.base.exists()
-    assert dep.hub.poll() is not None
+    assert dep.hub.poll() is not None and proxy and not hubdeploy._alive(proxy), "the hub or its proxy still runs"
     print(f"hub deployment, test and teardown: {time.monotonic() - started:.1f} s")
 
 
@@ -171,3 +178,38 @@ def test_a_cohort_on_jupyterhub_through_nbgraders_exchange(hub, wheel_source):
     escaped = dep.read_file(l2, rel)
     assert escaped.status_code in (400, 403, 404), (escaped.status_code, escaped.text[:300])
     assert WRITTEN[0] not in escaped.text
+
+
+def test_what_a_killed_run_left_is_removed_at_the_next_start():
+    _require([m for m in hubdeploy.missing_tools() if m[0] != hubdeploy.PROXY])
+    gone = subprocess.Popen(["true"])
+    gone.wait()                                   # a process id that no longer runs: the killed run's
+    suffix = hubdeploy._suffix()
+    stale, live = f"ckt-{suffix}", f"ckl1-{suffix}"
+    sleeper = None
+    try:
+        hubdeploy.add_user(stale, owner=gone.pid)
+        hubdeploy.add_user(live)                  # made by this process, which runs: kept
+        base = Path(tempfile.mkdtemp(prefix=hubdeploy.BASE_PREFIX))
+        (base / "owner.pid").write_text(f"{gone.pid}\n")
+        sleeper = subprocess.Popen(["runuser", "-u", stale, "--", "sleep", "300"], cwd="/",
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while not hubdeploy.user_processes(pwd.getpwnam(stale).pw_uid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        uid = pwd.getpwnam(stale).pw_uid
+        assert hubdeploy.user_processes(uid), "the stale user's process did not start"
+
+        removed = hubdeploy.remove_stale()
+
+        assert stale in removed and str(base) in removed and live not in removed
+        with pytest.raises(KeyError):
+            pwd.getpwnam(stale)
+        assert pwd.getpwnam(live) and not base.exists() and not Path(f"/home/{stale}").exists()
+        assert hubdeploy.user_processes(uid) == []
+        sleeper.wait(timeout=10)
+    finally:
+        if sleeper is not None and sleeper.poll() is None:
+            sleeper.kill()
+        for user in (stale, live):
+            hubdeploy.remove_user(user)
