@@ -103,7 +103,8 @@ def build_wheel(base: Path) -> Path:
     proc = subprocess.run(cmd, capture_output=True, text=True, env=_clean_env())
     wheels = sorted(out.glob("coursekit-*.whl"))
     if proc.returncode != 0 or len(wheels) != 1:
-        raise RuntimeError(f"building the wheel failed ({' '.join(cmd)}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        raise RuntimeError(f"building the wheel failed ({' '.join(cmd)}):\n"
+                           f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     wheels[0].with_suffix(".log").write_text(f"{time.monotonic() - started:.1f} s\n{proc.stdout}\n{proc.stderr}")
     return wheels[0]
 

@@ -48,6 +48,8 @@ if str(HERE) not in sys.path:
 from servers import free_port  # noqa: E402
 
 BASE_PREFIX = "coursekit-hub-"
+#: Not $TMPDIR, which may be private: the users' servers must reach what is in it.
+BASE_DIR = Path("/tmp")
 USER_PATTERN = re.compile(r"^ck(t|l1|l2)-[a-z0-9]{6}$")
 GECOS = "coursekit hub test (pid {pid})"
 GECOS_PATTERN = re.compile(r"coursekit hub test \(pid (\d+)\)")
@@ -163,13 +165,14 @@ def remove_stale() -> list[str]:
         if USER_PATTERN.match(entry.pw_name) and m and not _alive(int(m.group(1))):
             remove_user(entry.pw_name)
             removed.append(entry.pw_name)
-    for base in Path(tempfile.gettempdir()).glob(BASE_PREFIX + "*"):
+    for base in BASE_DIR.glob(BASE_PREFIX + "*"):
         owner = _pid_from(base / "owner.pid")
         if owner is not None and _alive(owner):
             continue
         for pid_file in ("hub/jupyterhub.pid", "hub/proxy.pid"):
             pid = _pid_from(base / pid_file)
-            if pid and _alive(pid) and str(base) in " ".join(_cmdline(pid)):
+            command = " ".join(_cmdline(pid)) if pid and _alive(pid) else ""
+            if str(base) in command or PROXY in command:   # the id is still the hub's or its proxy's
                 kill_pids([pid])
         shutil.rmtree(base, ignore_errors=True)
         removed.append(str(base))
@@ -283,7 +286,8 @@ class Deployment:
         """The trainer's first steps: a cohort of the learners (ids: their user names), then the release."""
         entry = pwd.getpwnam(self.trainer)
         roster = self.home(self.trainer) / "roster.csv"
-        roster.write_text("learner_id,department,profile\n" + "".join(f"{u},Benefits,caseworker\n" for u in self.learners))
+        rows = "".join(f"{u},Benefits,caseworker\n" for u in self.learners)
+        roster.write_text("learner_id,department,profile\n" + rows)
         os.chown(roster, entry.pw_uid, entry.pw_gid)
         for args in (("init", "--dir", str(self.cohort), "--roster", str(roster), "--exchange", str(self.exchange),
                       "--course-id", self.course_id),
@@ -456,7 +460,7 @@ def deploy(wheel: Path, course_source: Path, *, course_id: str | None = None):
 
     remove_stale()
     suffix = _suffix()
-    base = Path(tempfile.mkdtemp(prefix=BASE_PREFIX))
+    base = Path(tempfile.mkdtemp(prefix=BASE_PREFIX, dir=BASE_DIR))
     os.chmod(base, 0o755)
     _write(base / "owner.pid", f"{os.getpid()}\n")
     users = [f"ckt-{suffix}", f"ckl1-{suffix}", f"ckl2-{suffix}"]

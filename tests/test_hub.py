@@ -40,7 +40,8 @@ from servers import unavailable
 pytestmark = [pytest.mark.servers, pytest.mark.slow, pytest.mark.xdist_group("servers")]
 
 MODULE = "m01_right_tool"
-WRITTEN = {0: "Pause the rollout: first learner's recommendation.", 1: "Ask for a pilot: second learner's recommendation."}
+WRITTEN = {0: "Pause the rollout: first learner's recommendation.",
+           1: "Ask for a pilot: second learner's recommendation."}
 
 
 def _require(missing: list[tuple[str, str]]) -> None:
@@ -166,6 +167,9 @@ def test_a_cohort_on_jupyterhub_through_nbgraders_exchange(hub, wheel_source):
         proc = _as(dep, l2, "cat", str(target))
         assert proc.returncode != 0 and "Permission denied" in proc.stderr, f"{l2} can read {target}"
         assert proc.stdout == ""
+    # nbgrader leaves a submission's files readable by all, in a folder whose name ends in 12 random
+    # characters, in an inbound folder only the trainer can list; feedback pages are named by a hash
+    # of the submission's secret, in a folder only the trainer can list: neither can be found.
     for folder in (course / "inbound", course / "feedback", home1):
         proc = _as(dep, l2, "ls", str(folder))
         assert proc.returncode != 0 and "Permission denied" in proc.stderr, f"{l2} can list {folder}"
@@ -174,6 +178,9 @@ def test_a_cohort_on_jupyterhub_through_nbgraders_exchange(hub, wheel_source):
     theirs = dep.server_api(l1, "GET", f"/api/contents/{pages[l1][0]}/exercise.html", token=dep.tokens[l2],
                             allow_redirects=False)
     assert theirs.status_code == 403, (theirs.status_code, theirs.text[:300])
+    for method, path in (("GET", f"/users/{l1}"), ("DELETE", f"/users/{l1}/server")):
+        other = dep.hub_api(method, path, token=dep.tokens[l2])
+        assert other.status_code in (403, 404), f"{l2}'s token may {method} {path} on the hub"
     rel = os.path.relpath(own_feedback, home2)
     escaped = dep.read_file(l2, rel)
     assert escaped.status_code in (400, 403, 404), (escaped.status_code, escaped.text[:300])
@@ -190,7 +197,7 @@ def test_what_a_killed_run_left_is_removed_at_the_next_start():
     try:
         hubdeploy.add_user(stale, owner=gone.pid)
         hubdeploy.add_user(live)                  # made by this process, which runs: kept
-        base = Path(tempfile.mkdtemp(prefix=hubdeploy.BASE_PREFIX))
+        base = Path(tempfile.mkdtemp(prefix=hubdeploy.BASE_PREFIX, dir=hubdeploy.BASE_DIR))
         (base / "owner.pid").write_text(f"{gone.pid}\n")
         sleeper = subprocess.Popen(["runuser", "-u", stale, "--", "sleep", "300"], cwd="/",
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
