@@ -237,9 +237,13 @@ c.Exchange.root = {exchange!r}
 c.CourseDirectory.course_id = {course_id!r}
 """
 
-#: Only the learners' half of nbgrader's server extensions (the Assignments tab); the
-#: formgrader is the trainer's.
+#: The learners' servers: JupyterLab with its terminals, and only the learners' half of
+#: nbgrader's server extensions (the Assignments tab); the formgrader is the trainer's. (The files
+#: that enable them on a `pip install` sit in the environment the packages came from, which these
+#: servers do not read: they are named here.)
 SERVER_CONFIG = {"ServerApp": {"jpserver_extensions": {
+    "jupyterlab": True,
+    "jupyter_server_terminals": True,
     "nbgrader.server_extensions.assignment_list": True,
     "nbgrader.server_extensions.validate_assignment": True,
 }}}

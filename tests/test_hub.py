@@ -81,6 +81,22 @@ def _status(listing: dict, status: str) -> list[dict]:
     return [a for a in listing["value"] if a["assignment_id"] == MODULE and a["status"] == status]
 
 
+class Phases:
+    """Wall time of each step, printed at the end (for the workshop guide's timings)."""
+
+    def __init__(self):
+        self.started = self.last = time.monotonic()
+        self.times: list[tuple[str, float]] = []
+
+    def done(self, what: str) -> None:
+        now = time.monotonic()
+        self.times.append((what, now - self.last))
+        self.last = now
+
+    def __str__(self) -> str:
+        return ", ".join(f"{what} {seconds:.1f} s" for what, seconds in self.times)
+
+
 def _as(dep, user: str, *args: str):
     return hubdeploy.as_user(user, list(args), cwd=dep.home(user), env={"PATH": "/usr/bin:/bin", "LANG": "C"})
 
@@ -91,9 +107,11 @@ def test_a_cohort_on_jupyterhub_through_nbgraders_exchange(hub, wheel_source):
 
     dep = hub
     l1, l2 = dep.learners
+    phases = Phases()
 
     # 1. The trainer: a cohort of the two learners (ids are their hub user names), then the release.
     dep.start_cohort(MODULE)
+    phases.done("init and release")
     assert (dep.exchange / dep.course_id / "outbound" / MODULE / "exercise.ipynb").is_file()
 
     # 2. The learners: servers started with their own tokens, the module fetched, answered, submitted.
@@ -105,6 +123,10 @@ def test_a_cohort_on_jupyterhub_through_nbgraders_exchange(hub, wheel_source):
     assert answers[l2], "the module has too few answer cells for a partial submission"
     for i, user in enumerate(dep.learners):
         dep.wait_for_server(user)
+        phases.done(f"{user}'s server")
+        lab = dep.server_api(user, "GET", "/lab/api/extensions")
+        assert lab.ok and any("nbgrader" in e.get("name", "") and e.get("enabled") for e in lab.json()), \
+            "JupyterLab has no Assignments tab (nbgrader's labextension)"
         assert _status(dep.assignments(user), "released"), "the release is not listed in the Assignments tab"
         assert _status(dep.assignments(user, "fetch", MODULE), "fetched")
         path = f"{MODULE}/exercise.ipynb"
@@ -112,13 +134,16 @@ def test_a_cohort_on_jupyterhub_through_nbgraders_exchange(hub, wheel_source):
                                                           WRITTEN[i]))
         submitted = _status(dep.assignments(user, "submit", MODULE), "submitted")
         assert submitted and submitted[0]["student_id"] == user
+        phases.done(f"{user} fetches, answers, submits")
 
     # 3. The trainer collects from the exchange, grades (isolated) and returns feedback.
     collected = json.loads(_ok(dep.coursekit("cohort", "collect", MODULE, "--dir", str(dep.cohort), "--json"),
                                "cohort collect"))
     assert sorted(collected["collected"]) == sorted(dep.learners), collected
+    phases.done("collect")
     report = json.loads(_ok(dep.coursekit("cohort", "grade", MODULE, "--dir", str(dep.cohort), "--json", "--quiet"),
                             "cohort grade"))
+    phases.done("grade")
     assert report["isolation"] not in ("", "none"), f"grading was not isolated: {report['isolation']!r}"
     scores = {s["learner"]: s for s in report["submissions"]}
     assert {s["status"] for s in scores.values()} == {"graded"}, scores
@@ -126,6 +151,7 @@ def test_a_cohort_on_jupyterhub_through_nbgraders_exchange(hub, wheel_source):
     assert full > 0 and scores[l1]["score"] == full, scores[l1]
     assert 0 < scores[l2]["score"] < full, scores[l2]
     _ok(dep.coursekit("cohort", "feedback", MODULE, "--dir", str(dep.cohort)), "cohort feedback")
+    phases.done("feedback")
 
     # 4. Each learner fetches their own feedback, and reads it through their server.
     source = json.loads((dep.course / "solutions" / MODULE / "exercise.ipynb").read_text(encoding="utf-8"))
@@ -141,6 +167,7 @@ def test_a_cohort_on_jupyterhub_through_nbgraders_exchange(hub, wheel_source):
         page = dep.read_file(user, f"{folder}/exercise.html")
         assert page.status_code == 200, page.text[:300]
         pages[user] = (folder, page.json()["content"])
+    phases.done("both fetch feedback")
     for i, user in enumerate(dep.learners):
         other = dep.learners[1 - i]
         raw = pages[user][1]
@@ -185,6 +212,8 @@ def test_a_cohort_on_jupyterhub_through_nbgraders_exchange(hub, wheel_source):
     escaped = dep.read_file(l2, rel)
     assert escaped.status_code in (400, 403, 404), (escaped.status_code, escaped.text[:300])
     assert WRITTEN[0] not in escaped.text
+    print(f"\nhub test steps: {phases}; grading isolation: {report['isolation']}; scores: "
+          + ", ".join(f"{s['score']:g}/{s['max_score']:g}" for s in report["submissions"]))
 
 
 def test_what_a_killed_run_left_is_removed_at_the_next_start():
