@@ -286,8 +286,8 @@ class Deployment:
         return as_user(self.trainer, [str(self.venv.bin / "coursekit"), *args], cwd=self.course,
                        env=self.venv.env(), timeout=timeout)
 
-    def start_cohort(self, module: str) -> None:
-        """The trainer's first steps: a cohort of the learners (ids: their user names), then the release."""
+    def start_cohort(self, *modules: str) -> None:
+        """The trainer's first steps: a cohort of the learners (ids: their user names), then the releases."""
         entry = pwd.getpwnam(self.trainer)
         roster = self.home(self.trainer) / "roster.csv"
         rows = "".join(f"{u},Benefits,caseworker\n" for u in self.learners)
@@ -295,7 +295,7 @@ class Deployment:
         os.chown(roster, entry.pw_uid, entry.pw_gid)
         for args in (("init", "--dir", str(self.cohort), "--roster", str(roster), "--exchange", str(self.exchange),
                       "--course-id", self.course_id),
-                     ("release", module, "--dir", str(self.cohort))):
+                     *(("release", module, "--dir", str(self.cohort)) for module in modules)):
             proc = self.coursekit("cohort", *args)
             if proc.returncode != 0:
                 raise RuntimeError(f"coursekit cohort {args[0]} failed ({proc.returncode}):\n"
@@ -546,9 +546,11 @@ def answered(fetched_nb: dict, solution_nb: dict, ids: list[str], written: str) 
 
 # --- running a notebook in a user's kernel -----------------------------------------------------
 
-def run_in_kernel(dep: Deployment, user: str, path: str, sources: list[str], timeout: float = 300) -> list[dict]:
+def run_in_kernel(dep: Deployment, user: str, path: str, sources: list[str], timeout: float = 300,
+                  ) -> tuple[list[dict], str]:
     """Run ``sources`` one by one in a kernel of the user's server, as a learner running their
-    notebook does (a session for ``path``, then its kernel's websocket). Returns the execute replies."""
+    notebook does (a session for ``path``, then its kernel's websocket). Returns the execute
+    replies and the session's id (``DELETE /api/sessions/<id>`` ends it)."""
     import asyncio
     import uuid
 
@@ -558,7 +560,7 @@ def run_in_kernel(dep: Deployment, user: str, path: str, sources: list[str], tim
     r = dep.server_api(user, "POST", "/api/sessions",
                        json={"path": path, "type": "notebook", "name": Path(path).name, "kernel": {"name": "python3"}})
     r.raise_for_status()
-    kernel_id = r.json()["kernel"]["id"]
+    session_id, kernel_id = r.json()["id"], r.json()["kernel"]["id"]
     url = dep.url.replace("http://", "ws://") + f"/user/{user}/api/kernels/{kernel_id}/channels"
 
     async def run() -> list[dict]:
@@ -585,7 +587,7 @@ def run_in_kernel(dep: Deployment, user: str, path: str, sources: list[str], tim
             ws.close()
         return replies
 
-    return asyncio.run(run())
+    return asyncio.run(run()), session_id
 
 
 def memory_of(uid: int) -> dict:
