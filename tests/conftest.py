@@ -81,22 +81,20 @@ def _can_build_offline() -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def wheel(tmp_path_factory) -> Path:
-    """The wheel of this checkout, built once per session from a clean copy of its files.
+def build_wheel(base: Path) -> Path:
+    """The wheel of this checkout, built in ``base`` from a clean copy of its files (``base/src``).
 
     The copy holds everything a clean clone holds (the course included, so that a packaging rule
     that swept it in would show), never a stale build/ folder; the checkout is left untouched.
     With a setuptools that can build wheels here, nothing is fetched; otherwise pip sets up its
     usual isolated build environment (the build-system requirement, from the package index or
-    pip's cache), as `pip install` of the kit does.
+    pip's cache), as `pip install` of the kit does. Raises RuntimeError when the build fails.
     """
     import shutil
     import subprocess
     import time
 
     started = time.monotonic()
-    base = tmp_path_factory.mktemp("wheel")
     src, out = base / "src", base / "dist"
     for rel in _source_files(REPO):
         (src / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -107,9 +105,19 @@ def wheel(tmp_path_factory) -> Path:
     proc = subprocess.run(cmd, capture_output=True, text=True, env=_clean_env())
     wheels = sorted(out.glob("coursekit-*.whl"))
     if proc.returncode != 0 or len(wheels) != 1:
-        pytest.fail(f"building the wheel failed ({' '.join(cmd)}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        raise RuntimeError(f"building the wheel failed ({' '.join(cmd)}):\n"
+                           f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     wheels[0].with_suffix(".log").write_text(f"{time.monotonic() - started:.1f} s\n{proc.stdout}\n{proc.stderr}")
     return wheels[0]
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory) -> Path:
+    """The wheel of this checkout, built once per session (see :func:`build_wheel`)."""
+    try:
+        return build_wheel(tmp_path_factory.mktemp("wheel"))
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="session")
@@ -143,28 +151,37 @@ class InstalledVenv:
                               capture_output=True, text=True, timeout=timeout)
 
 
-@pytest.fixture(scope="session")
-def installed_venv(wheel, tmp_path_factory) -> InstalledVenv:
-    """One venv per session with the wheel installed (no pip inside, nothing fetched)."""
+def make_venv(wheel: Path, root: Path) -> InstalledVenv:
+    """A venv at ``root`` with the wheel installed (no pip inside, nothing fetched); third-party
+    packages come from this environment. Raises RuntimeError when the install fails."""
     import subprocess
     import sysconfig
     import time
 
     started = time.monotonic()
-    venv = InstalledVenv(tmp_path_factory.mktemp("venv") / "env")
+    venv = InstalledVenv(root)
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv.root)], check=True,
                    env=_clean_env(), capture_output=True)
     proc = subprocess.run([sys.executable, "-m", "pip", "--python", str(venv.python), "install", "--no-deps",
                            "--no-index", "--disable-pip-version-check", "-q", str(wheel)],
                           capture_output=True, text=True, env=_clean_env())
     if proc.returncode != 0:
-        pytest.fail(f"installing the wheel failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        raise RuntimeError(f"installing the wheel failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     purelib = Path(subprocess.run([str(venv.python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                   check=True, capture_output=True, text=True, env=venv.env()).stdout.strip())
     (purelib / "_coursekit_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     where = subprocess.run([str(venv.python), "-c", "import coursekit; print(coursekit.__file__)"],
                            check=True, capture_output=True, text=True, env=venv.env(), cwd=venv.root).stdout.strip()
-    assert Path(where).resolve().is_relative_to(venv.root.resolve()), \
-        f"the venv imports coursekit from {where}, not from the installed wheel"
+    if not Path(where).resolve().is_relative_to(venv.root.resolve()):
+        raise RuntimeError(f"the venv imports coursekit from {where}, not from the installed wheel")
     (venv.root / "setup-seconds.txt").write_text(f"{time.monotonic() - started:.1f}\n")
     return venv
+
+
+@pytest.fixture(scope="session")
+def installed_venv(wheel, tmp_path_factory) -> InstalledVenv:
+    """One venv per session with the wheel installed (see :func:`make_venv`)."""
+    try:
+        return make_venv(wheel, tmp_path_factory.mktemp("venv") / "env")
+    except RuntimeError as exc:
+        pytest.fail(str(exc))

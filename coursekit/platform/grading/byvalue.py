@@ -348,7 +348,7 @@ def grade_by_value(submission: dict, source: dict, runner: Runner, limits: Limit
     os.chmod(learner_dir, 0o700)
     a = runner.run(learner_dir, limits, isolate=isolate)
     got = _read_result(learner_dir) or {"cells": {}, "exports": {}, "problems": {}}
-    reason = _describe_end(a, limits, "the notebook")
+    reason = _describe_end(a, limits, "the notebook") or _setup_failure(nb, got)
     exports = got.get("exports") if isinstance(got.get("exports"), dict) else {}
     for index, out in (got.get("cells") or {}).items():
         try:
@@ -385,6 +385,38 @@ def run_tests(nb, reads: dict[str, list[str]], exports: dict[str, dict], runner:
         if cells.is_autograded_test(cell):
             cell["outputs"] = out["outputs"]
             cell["execution_count"] = out["execution_count"]
+
+
+def _setup_failure(nb, got: dict) -> str:
+    """Why the exercise's own cells failed before any learner code ran ('' when they did not).
+
+    Those cells are the course's (nbgrader restores locked cells), so their failure is the grading
+    machine's (a package it cannot import or read), not the learner's: grading every notebook as 0
+    would hide it. A cell the learner added above them makes this rule step aside.
+    """
+    for i, cell in enumerate(nb["cells"]):
+        if cell.get("cell_type") != "code" or cells.is_autograded_test(cell):
+            continue
+        if not cells.meta(cell).get("locked"):
+            return ""
+        out = (got.get("cells") or {}).get(str(i))
+        if isinstance(out, dict) and out.get("ok") is False:
+            return (f"the exercise's own cell {cells.grade_id(cell) or i} failed before any learner code ran "
+                    f"({_error_line(out.get('outputs') or [])}): check the grading environment")
+    return ""
+
+
+def _error_line(outputs: list) -> str:
+    """The error a cell's outputs end with, on one line."""
+    for out in reversed([o for o in outputs if isinstance(o, dict)]):
+        if out.get("output_type") == "error":
+            return f"{out.get('ename', 'Error')}: {str(out.get('evalue', ''))}"[:300]
+        if out.get("output_type") == "stream" and out.get("name") == "stderr":
+            text = out.get("text", "")
+            lines = [ln for ln in ("".join(text) if isinstance(text, list) else str(text)).splitlines() if ln.strip()]
+            if lines:
+                return lines[-1].strip()[:300]
+    return "no message"
 
 
 def _mark_unfinished(nb, got: dict, limits: Limits) -> None:

@@ -142,13 +142,14 @@ def _run_steps(shell, steps: list, progress: int, cell_timeout: int) -> dict:
             shell.cell_outputs = []
             os.write(progress, f"S{index}\n".encode())
             try:
-                shell.run_cell(step["code"], store_history=True, silent=False)
+                ok = bool(shell.run_cell(step["code"], store_history=True, silent=False).success)
                 shell.events.trigger("post_execute")   # the inline backend draws figures here
             except BaseException as exc:  # learner code broke the shell itself: record it, go on
+                ok = False
                 shell.cell_outputs.append({"output_type": "error", "ename": type(exc).__name__,
                                            "evalue": str(exc)[:500], "traceback": []})
             os.write(progress, f"E{index}\n".encode())
-            cells[index] = {"outputs": shell.cell_outputs, "execution_count": shell.execution_count - 1}
+            cells[index] = {"outputs": shell.cell_outputs, "execution_count": shell.execution_count - 1, "ok": ok}
         elif "export" in step:
             restore_builtins()
             got, why = {}, {}
@@ -183,6 +184,9 @@ def _allowed_reads() -> list[Path]:
     for key in ("stdlib", "platstdlib", "purelib", "platlib"):
         paths.add(Path(sysconfig.get_paths()[key]))
     paths |= {Path(p) for p in site.getsitepackages()}
+    # Package folders of another environment that a .pth file chained in (a hub image whose kit
+    # venv reuses the packages of the image's environment): packages only, never a checkout.
+    paths |= {Path(p) for p in sys.path if Path(p).name in {"site-packages", "dist-packages"} and Path(p).is_dir()}
     pkg = Path(coursekit.__file__).resolve().parent
     for entry in pkg.iterdir():
         if entry.name == "datasets":
