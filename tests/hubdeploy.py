@@ -42,6 +42,7 @@ from pathlib import Path
 import requests
 
 HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
@@ -267,6 +268,11 @@ class Deployment:
     def home(self, user: str) -> Path:
         return Path(pwd.getpwnam(user).pw_dir)
 
+    def fetched(self, module: str) -> str:
+        """Where a learner finds a fetched module, from their home (deploy/jupyter/learner's
+        ``Exchange.path_includes_course``: a folder per cohort)."""
+        return f"{self.course_id}/{module}"
+
     def uid(self, user: str) -> int:
         return pwd.getpwnam(user).pw_uid
 
@@ -399,8 +405,15 @@ def _configure(dep: Deployment, python: Path) -> Path:
 
     etc = dep.base / "etc" / "jupyter"
     etc.mkdir(parents=True)
-    _write(etc / "nbgrader_config.py", NBGRADER_CONFIG.format(exchange=str(dep.exchange), course_id=dep.course_id))
+    # What a ministry deploys (deploy/jupyter/learner/): its settings, with this test's exchange folder
+    # in place of /srv/nbgrader/exchange and the cohort's course id.
+    shutil.copytree(REPO / "deploy" / "jupyter" / "learner", etc, dirs_exist_ok=True)
+    with open(etc / "nbgrader_config.py", "a", encoding="utf-8") as fh:
+        fh.write("\n# the test deployment's exchange and cohort\n"
+                 + NBGRADER_CONFIG.split("\n", 1)[1].format(exchange=str(dep.exchange), course_id=dep.course_id))
     _write(etc / "jupyter_server_config.json", json.dumps(SERVER_CONFIG, indent=1))
+    for path in etc.rglob("*"):
+        os.chmod(path, 0o755 if path.is_dir() else 0o644)
     for d in (dep.base / "etc", etc):
         os.chmod(d, 0o755)
 

@@ -129,7 +129,7 @@ def test_a_cohort_on_jupyterhub_through_nbgraders_exchange(hub, wheel_source):
             "JupyterLab has no Assignments tab (nbgrader's labextension)"
         assert _status(dep.assignments(user), "released"), "the release is not listed in the Assignments tab"
         assert _status(dep.assignments(user, "fetch", MODULE), "fetched")
-        path = f"{MODULE}/exercise.ipynb"
+        path = f"{dep.fetched(MODULE)}/exercise.ipynb"
         dep.write_notebook(user, path, hubdeploy.answered(dep.read_notebook(user, path), solution, answers[user],
                                                           WRITTEN[i]))
         submitted = _status(dep.assignments(user, "submit", MODULE), "submitted")
@@ -188,7 +188,7 @@ def test_a_cohort_on_jupyterhub_through_nbgraders_exchange(hub, wheel_source):
     own_feedback = home1 / pages[l1][0] / "exercise.html"
     assert _as(dep, l1, "cat", str(own_feedback)).returncode == 0     # the path is right: its owner reads it
     course = dep.exchange / dep.course_id
-    for target in [own_feedback, home1 / MODULE / "exercise.ipynb",
+    for target in [own_feedback, home1 / dep.fetched(MODULE) / "exercise.ipynb",
                    dep.cohort / "submitted" / l1 / MODULE / "exercise.ipynb",
                    dep.cohort / "feedback" / l1 / MODULE / "exercise.html"]:
         proc = _as(dep, l2, "cat", str(target))
