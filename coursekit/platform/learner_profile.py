@@ -276,10 +276,11 @@ def start_page_lines() -> list[str]:
     except UsageError as exc:
         return [f"- {exc}"]
     if prof is None:
-        return ["- " + HOW_TO_CHOOSE.format(ids=", ".join(f"`{p}`" for p in competencies.profiles()))]
+        return [HOW_TO_CHOOSE.format(ids=", ".join(f"`{p}`" for p in competencies.profiles()))]
     lines = [f"Your job profile: **{prof.name}** (`coursekit profile set <profile>` changes it).", ""]
     for i, m in enumerate(syllabus.modules(), start=1):
-        lines.append(f"- **{module_number(m.id, i)}. {m.title}**: {summary(m.id, prof)}")
+        lines.append(f"- [**{module_number(m.id, i)}. {m.title}**](exercises/{m.id}/exercise.ipynb): "
+                     f"{summary(m.id, prof)}")
     return lines
 
 
@@ -327,6 +328,9 @@ def answer(argv: list[str]) -> dict:
     try:
         if action == "set":
             prof = choose(arg or "")
+            from coursekit.platform import workspace
+
+            workspace.refresh_start_page()      # its lines on your questions follow your choice
             return {"text": f"Your job profile is now: {prof.name} ({prof.id}).", "profile": prof.id}
         if action == "show":
             prof = chosen()
