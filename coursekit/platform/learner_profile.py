@@ -102,6 +102,7 @@ def is_yours(item, profile: competencies.Profile) -> bool:
 QUESTION = re.compile(r"^#+\s*Question\s+([A-Za-z]?\d+[a-z]?)\b", re.IGNORECASE)
 WRITTEN = re.compile(r"^#+\s*Written answers?\b(?:\s+(\d+))?", re.IGNORECASE)
 PART = re.compile(r"^##\s*(Part\s+[A-Z0-9]+)\b")
+SECTION = re.compile(r"^#{1,2}\s")       # a heading at the level of a part's, or above
 
 
 def headed_cells(path: Path) -> dict[str, tuple[str, str]]:
@@ -122,6 +123,9 @@ def headed_cells(path: Path) -> dict[str, tuple[str, str]]:
                     label = m.group(1)[0].upper() + m.group(1)[1:]      # "a3b" -> "A3b"
                 elif m := WRITTEN.match(line):
                     label = "W" + (m.group(1) or "")
+                    part = "" if SECTION.match(line) else part          # "## Written answer" ends a part
+                elif SECTION.match(line):
+                    part, label = "", ""                               # "## Check your work" and the like
         meta = (cell.get("metadata") or {}).get("nbgrader") or {}
         if meta.get("grade"):
             gid = str(meta.get("grade_id") or "?")
