@@ -91,7 +91,7 @@ def test_written_answers_count_like_the_others(real_course):
     written = [q for q in learner_profile.questions("m03_fairness", competencies.profile("oversight_audit"))
                if q.written]
     assert len(written) == 1 and written[0].status == learner_profile.YOURS
-    assert "W" not in _yours("m03_fairness", "caseworker")
+    assert "written answer" not in _yours("m03_fairness", "caseworker")
 
 
 def test_every_graded_item_is_named_by_the_heading_it_is_under(real_course):

@@ -103,12 +103,14 @@ QUESTION = re.compile(r"^#+\s*Question\s+([A-Za-z]?\d+[a-z]?)\b", re.IGNORECASE)
 WRITTEN = re.compile(r"^#+\s*Written answers?\b(?:\s+(\d+))?", re.IGNORECASE)
 PART = re.compile(r"^##\s*(Part\s+[A-Z0-9]+)\b")
 SECTION = re.compile(r"^#{1,2}\s")       # a heading at the level of a part's, or above
+WRITTEN_LABEL = "written answer"
 
 
 def headed_cells(path: Path) -> dict[str, tuple[str, str]]:
     """grade_id -> (question label, part) for each graded cell, from the headings above it.
 
-    The label is the question's own ("A1", "3") or "W" plus the written answer's number ("W", "W2");
+    The label is the question's own ("A1", "3") or "written answer" with its number, if any
+    ("written answer", "written answer 2");
     the part is the "## Part B" heading it is under ("" when the exercise has no parts).
     """
     from coursekit.platform.evidence import _notebook_cells
@@ -122,7 +124,7 @@ def headed_cells(path: Path) -> dict[str, tuple[str, str]]:
                 elif m := QUESTION.match(line):
                     label = m.group(1)[0].upper() + m.group(1)[1:]      # "a3b" -> "A3b"
                 elif m := WRITTEN.match(line):
-                    label = "W" + (m.group(1) or "")
+                    label = f"{WRITTEN_LABEL} {m.group(1)}" if m.group(1) else WRITTEN_LABEL
                     part = "" if SECTION.match(line) else part          # "## Written answer" ends a part
                 elif SECTION.match(line):
                     part, label = "", ""                               # "## Check your work" and the like
@@ -137,7 +139,7 @@ def headed_cells(path: Path) -> dict[str, tuple[str, str]]:
 class Question:
     """One question (or written answer) of an exercise, for one profile."""
 
-    label: str            # "A1", "3", "W", "W2"
+    label: str            # "A1", "3", "written answer", "written answer 2"
     part: str             # "Part B" or ""
     items: tuple          # its graded cells (evidence.Item)
     yours: tuple          # for each item, is it yours?
@@ -153,7 +155,7 @@ class Question:
 
     @property
     def written(self) -> bool:
-        return self.label.startswith("W")
+        return self.label.startswith(WRITTEN_LABEL)
 
     @property
     def points(self) -> float:
@@ -185,16 +187,14 @@ def questions(module_id: str, profile: competencies.Profile) -> list[Question]:
 # --- saying it in words ----------------------------------------------------------------------------
 
 def _name(q: Question) -> str:
-    if q.written:
-        return f"written answer {q.label[1:]}" if q.label[1:] else "the written answer"
-    return q.label
+    return f"the {q.label}" if q.label == WRITTEN_LABEL else q.label
 
 
 def _and(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def _runs(qs: list[Question], wanted: str, all_qs: list[Question]) -> list[str]:
+def _runs(all_qs: list[Question], wanted: str) -> list[str]:
     """The questions with status ``wanted``, as ranges of neighbours in notebook order ("A1-A4"),
     a whole part as "Part B", and a partly-yours question with "(in part)"."""
     parts = {}
@@ -252,8 +252,8 @@ def summary(module_id: str, profile: competencies.Profile) -> str:
     qs = questions(module_id, profile)
     if not qs:
         return "No graded items yet."
-    mine = _runs([q for q in qs if q.status == YOURS], YOURS, qs)
-    extra = _runs([q for q in qs if q.status == OPTIONAL], OPTIONAL, qs)
+    mine = _runs(qs, YOURS)
+    extra = _runs(qs, OPTIONAL)
     if not mine:
         return "None of its items are required for your profile; all are optional, for going further."
     text = f"Your items: {_phrase(mine)}"
@@ -311,11 +311,11 @@ def items_text(module_id: str, profile: competencies.Profile) -> str:
     lines = [f"Your job profile: {profile.name}. What your job needs in this exercise's topics:"]
     lines += [f"  - {n}" for n in needs(module.id, profile)]
     if mine:
-        lines.append(f"Yours: {_phrase(_runs(mine, YOURS, qs))} "
+        lines.append(f"Yours: {_phrase(_runs(qs, YOURS))} "
                      f"({sum(q.points for q in mine):g} points).")
     else:
         lines.append("None of these questions is needed for your job profile.")
-    extra = _runs([q for q in qs if q.status == OPTIONAL], OPTIONAL, qs)
+    extra = _runs(qs, OPTIONAL)
     if extra:
         lines.append(f"Optional, for going further: {_phrase(extra)}.")
     lines.append("(A question marked \"in part\" has some parts your job does not need: those parts are optional.)"
