@@ -221,3 +221,28 @@ def test_my_items_is_silent_while_graded(real_course, learner_home, capsys, monk
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     coursekit.my_items("m03_fairness")
     assert capsys.readouterr().out == ""
+
+
+# --- progress against the chosen profile ----------------------------------------------------------
+
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+def test_progress_in_a_notebook_compares_with_the_chosen_profile(tmp_path, monkeypatch, capsys):
+    import evidence_course as ec
+    from coursekit import progress as view
+    from coursekit.platform import paths
+
+    root = ec.make_root(tmp_path / "root")
+    ec.use_root(monkeypatch, root)
+    monkeypatch.setenv("COURSEKIT_HOME", str(tmp_path / "home"))
+    gradebook = paths.personal_course_dir() / "gradebook.db"
+    gradebook.parent.mkdir(parents=True)
+    ec.make_gradebook(gradebook, [(paths.SELF_LEARNER_ID, "m11_beta", {"q1": 1, "q2": 2, "q3": 2}, ec.at(5))])
+    monkeypatch.setattr(view._platform_view, "in_notebook", lambda: False)
+    view.show()
+    assert "Compared with the job profile" not in capsys.readouterr().out
+    learner_profile.choose("caseworker")
+    view.show()
+    assert "Compared with the job profile: Caseworker who reviews AI outputs" in capsys.readouterr().out
+    assert cli.main(["progress"]) == 0
+    assert "Compared with the job profile: Caseworker who reviews AI outputs" in capsys.readouterr().out
+    ec.use_root(monkeypatch, root)
