@@ -10,8 +10,10 @@ def register(sub) -> None:
                        description="Show the level you have reached in each competency, from the exercises you "
                        "checked with `coursekit check`; with --profile, compare it with what a job profile needs "
                        "and list the modules that close the gaps. Saves a chart (PNG) in your personal folder. "
+                       "Without --profile, the profile you chose (`coursekit profile set P`) is used. "
                        "In a notebook: `from coursekit import progress; progress.show('caseworker')`.")
-    p.add_argument("--profile", metavar="P", help="a job profile id from competencies/profiles.yml, e.g. caseworker")
+    p.add_argument("--profile", metavar="P", help="a job profile id from competencies/profiles.yml, e.g. caseworker "
+                   "(default: the one you chose with `coursekit profile set`)")
     p.add_argument("--json", action="store_true", help="print one JSON object (for scripts)")
     p.add_argument("--export", metavar="CSV", help="write your checked work, under --id, for your ministry's pledge "
                    "report (shown there apart, as self-assessed)")
@@ -21,6 +23,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from coursekit.errors import UsageError
+    from coursekit.platform import learner_profile
     from coursekit.platform.reports import progress
 
     if args.export:
@@ -31,6 +34,8 @@ def run(args) -> int:
         n = self_assessed.export(args.export, args.id)
         print(f"Wrote {n} graded answers of your own checks to {args.export}, under the id {args.id}.")
         return 0
+    if not args.profile:
+        args.profile = learner_profile.chosen_id()     # the learner's own choice, when they made one
     prog = progress.compute(args.profile)
     if prog is None:
         if args.json:

@@ -292,7 +292,27 @@ def write_start_page(result: Prepared) -> None:
                      "is unchanged; open both and copy your answers across if you want the new version.")
     for src, dest in result.moved:
         lines.append(f"- Your work in the course's `{src}` is now here: {link(dest, dest)}.")
-    data = startpage.workspace_page(source.read_bytes(), lines)
+    data = startpage.workspace_page(source.read_bytes(), lines, _profile_lines())
     dest = result.folder / START_PAGE
     if not dest.exists() or dest.read_bytes() != data:
         fileio.atomic_write(dest, data)
+
+
+def _profile_lines() -> list[str]:
+    """Which questions of each exercise are the learner's, by their chosen job profile (or how to
+    choose one); none when the course cannot say (a course without profiles)."""
+    from coursekit.errors import UsageError
+    from coursekit.platform import learner_profile
+
+    try:
+        return learner_profile.start_page_lines()
+    except UsageError:
+        return []
+
+
+def refresh_start_page() -> bool:
+    """Rewrite the workspace's start page (after the learner chose a profile), when there is one."""
+    if not (workspace_dir() / START_PAGE).exists():
+        return False
+    write_start_page(Prepared(workspace_dir(), offered=_offers(load_state())))
+    return True

@@ -96,8 +96,13 @@ In an exercise, `check("q1")` tells you at once whether your answer to question 
 `hint("q1")` gives a hint (run `from coursekit.selfcheck import check, hint` first)."""
 
 
-def workspace_page(course_page: bytes, notices: list[str]) -> bytes:
-    """The learner's start page: the course's, with a cell on their workspace and its news.
+PROFILE_HEADING = "## Your questions in each exercise"
+
+
+def workspace_page(course_page: bytes, notices: list[str], profile_lines: list[str] | None = None) -> bytes:
+    """The learner's start page: the course's, with a cell on their workspace and its news, and
+    one on which questions of each exercise are theirs (``profile_lines``, from
+    :func:`coursekit.platform.learner_profile.start_page_lines`).
 
     The course's links (``modules/<id>/lesson.ipynb``, ``exercises/<id>/exercise.ipynb``) work
     there unchanged: the workspace has the course's layout.
@@ -107,4 +112,9 @@ def workspace_page(course_page: bytes, notices: list[str]) -> bytes:
     cell = {"cell_type": "markdown", "id": "workspace-note", "metadata": {"coursekit": {"generated": "workspace"}},
             "source": text.splitlines(keepends=True)}
     nb["cells"].insert(1, cell)
+    if profile_lines:
+        mine = "\n".join([PROFILE_HEADING, "", *profile_lines])
+        nb["cells"].insert(2, {"cell_type": "markdown", "id": "profile-items",
+                               "metadata": {"coursekit": {"generated": "profile"}},
+                               "source": mine.splitlines(keepends=True)})
     return (json.dumps(nb, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
