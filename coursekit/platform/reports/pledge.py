@@ -519,9 +519,9 @@ def build(pledge: Pledge, roster: pd.DataFrame, gradebooks: list, min_group: int
     grid = _grid(start, as_of)
     as_of_date = pd.Timestamp(as_of).date()
     results = [target_progress(t, roster, merged, grid) for t in pledge.targets]
+    phase("attainment and trajectory")
     reports = publish(pledge, results, as_of_date, min_group)
     rep = Report(pledge, as_of_date, reports, merged, len(roster), len(gradebooks), min_group)
-    phase("attainment, trajectory, groups")
     return rep
 
 
