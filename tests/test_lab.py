@@ -24,7 +24,8 @@ from coursekit.cli import lab
 
 REPO = Path(__file__).resolve().parent.parent
 POSIX = os.name == "posix"
-pytestmark = pytest.mark.slow
+# With several test processes, these run in one (one JupyterLab serves them all).
+pytestmark = [pytest.mark.xdist_group("test_lab"), pytest.mark.slow]
 START_TIMEOUT = 60
 # The kit's environment: its python (bin/, or Scripts\ of a Windows venv) and its commands.
 KIT_DIRS = {str(Path(sys.executable).parent.absolute()), str(Path(sysconfig.get_path("scripts")).absolute())}

@@ -27,7 +27,9 @@ def test_static_rule(module_id, rule):
     assert not findings, _explain(findings)
 
 
-@pytest.fixture(scope="module", params=MODULES)
+# One test process grades each module once: with several processes (pytest-xdist), the tests of a
+# module's grading stay together, or each process would grade the module again.
+@pytest.fixture(scope="module", params=[pytest.param(m, marks=pytest.mark.xdist_group(f"graded-{m}")) for m in MODULES])
 def graded(request):
     """Every variant of one module's exercise, graded by nbgrader."""
     return lint.grade_variants(syllabus.get(request.param))
