@@ -31,8 +31,14 @@ def test_static_rule(module_id, rule):
 # module's grading stay together, or each process would grade the module again.
 @pytest.fixture(scope="module", params=[pytest.param(m, marks=pytest.mark.xdist_group(f"graded-{m}")) for m in MODULES])
 def graded(request):
-    """Every variant of one module's exercise, graded by nbgrader."""
-    return lint.grade_variants(syllabus.get(request.param))
+    """Every variant of one module's exercise, graded by nbgrader (once per test process, even when
+    pytest sets the fixture up again for another order of the tests)."""
+    if request.param not in _GRADED:
+        _GRADED[request.param] = lint.grade_variants(syllabus.get(request.param))
+    return _GRADED[request.param]
+
+
+_GRADED: dict = {}
 
 
 @pytest.mark.parametrize("rule", lint.GRADING_RULES)
