@@ -27,9 +27,7 @@ def test_static_rule(module_id, rule):
     assert not findings, _explain(findings)
 
 
-# One test process grades each module once: with several processes (pytest-xdist), the tests of a
-# module's grading stay together, or each process would grade the module again.
-@pytest.fixture(scope="module", params=[pytest.param(m, marks=pytest.mark.xdist_group(f"graded-{m}")) for m in MODULES])
+@pytest.fixture(scope="module", params=MODULES)
 def graded(request):
     """Every variant of one module's exercise, graded by nbgrader (once per test process, even when
     pytest sets the fixture up again for another order of the tests)."""
