@@ -361,7 +361,7 @@ def _python_reachable_by_others() -> bool:
 
 @pytest.mark.skipif(os.geteuid() != 0 or not Path("/usr/sbin/runuser").exists(),
                     reason="needs root to create an unprivileged user")
-@pytest.mark.xdist_group("servers")          # it creates a Unix user: never beside another test that does
+@pytest.mark.xdist_group("servers")          # it creates a Unix user (a name of its own)
 def test_an_unprivileged_grader_isolates_too(tmp_path):
     """As an ordinary user (no writable cgroup, RLIMIT_NPROC binding): isolation is partial, and holds."""
     if not _python_reachable_by_others():

@@ -24,7 +24,7 @@ from coursekit.cli import lab
 
 REPO = Path(__file__).resolve().parent.parent
 POSIX = os.name == "posix"
-# With several test processes, these run in one (one JupyterLab serves them all).
+# One group for pytest-xdist (one JupyterLab serves them all).
 pytestmark = [pytest.mark.xdist_group("test_lab"), pytest.mark.slow]
 START_TIMEOUT = 60
 # The kit's environment: its python (bin/, or Scripts\ of a Windows venv) and its commands.

@@ -18,7 +18,7 @@ from servers import free_port, unavailable
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-# With several test processes, these run in one (one JupyterLab serves them all).
+# One group for pytest-xdist (one JupyterLab serves them all).
 pytestmark = [pytest.mark.xdist_group("test_lab_browser"), pytest.mark.browser, pytest.mark.slow]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]

@@ -16,8 +16,7 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
-# With several test processes, the wheel is built once: in the process that runs the server tests,
-# which install it too.
+# Grouped with the server tests, which install the same wheel (where pytest-xdist honours groups).
 pytestmark = pytest.mark.xdist_group("servers")
 
 

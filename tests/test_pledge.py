@@ -22,7 +22,7 @@ from coursekit.platform import evidence
 from coursekit.platform.nbgrader_adapter import gradebook_read
 from coursekit.platform.reports import pledge, pledge_page
 
-# With several test processes, these run in one (its gradebooks are made once per test process).
+# One group for pytest-xdist (its gradebooks are made once per test process).
 pytestmark = [pytest.mark.xdist_group("test_pledge"), pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")]
 
 REPO = Path(__file__).resolve().parent.parent
