@@ -46,7 +46,7 @@ REPO = HERE.parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from servers import free_port  # noqa: E402
+from servers import alive as _alive, free_port  # noqa: E402
 
 BASE_PREFIX = "coursekit-hub-"
 #: Not $TMPDIR, which may be private: the users' servers must reach what is in it.
@@ -69,18 +69,6 @@ def missing_tools() -> list[tuple[str, str]]:
     out += [(tool, how) for tool, how in TOOLS.items() if shutil.which(tool) is None]
     return out
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-# --- processes ---------------------------------------------------------------------------------
 
 def user_processes_of(uids: set[int]) -> list:
     """The processes running as any of ``uids`` (psutil.Process objects)."""

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import pytest
 
-from servers import free_port, unavailable
+from servers import alive as _alive, free_port, unavailable
 
 PREFIX = "coursekit-pg-"           # the system users and folders this fixture makes
 # /tmp, not $TMPDIR: a TMPDIR under a private home folder would be out of the server user's reach
@@ -202,20 +202,6 @@ class PostgresServer:
     def pgpass_line(self) -> str:
         """The grader role's line for a ``~/.pgpass`` file (host:port:database:user:password)."""
         return f"127.0.0.1:{self.port}:*:{ROLE}:{self.password}\n"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:   # a zombie of ours counts as gone
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True
 
 
 @pytest.fixture(scope="session")
