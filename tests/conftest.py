@@ -13,6 +13,13 @@ os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.
 from postgres import postgres  # noqa: E402,F401  (the throw-away PostgreSQL server: tests/postgres.py)
 
 
+def pytest_collection_modifyitems(items):
+    """Tests marked ``long`` (a module's grading, the hub, PostgreSQL) go first. pytest-xdist hands
+    the first tests out in turn to its processes and the rest to whichever is free, so long tests
+    at the end would leave one process working alone while the other waits."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 @pytest.fixture
 def learner_home(tmp_path, monkeypatch):
     """A fresh personal folder for `coursekit check` and `coursekit progress`."""

@@ -101,6 +101,7 @@ def _as(dep, user: str, *args: str):
     return hubdeploy.as_user(user, list(args), cwd=dep.home(user), env={"PATH": "/usr/bin:/bin", "LANG": "C"})
 
 
+@pytest.mark.long
 def test_a_cohort_on_jupyterhub_through_nbgraders_exchange(hub, wheel_source):
     from coursekit.platform.cohort.feedback import hidden_test_lines, visible_text
     from coursekit.platform.nbgrader_adapter import cells

@@ -27,26 +27,15 @@ def test_static_rule(module_id, rule):
     assert not findings, _explain(findings)
 
 
-@pytest.fixture(scope="module", params=MODULES)
-def graded(request):
-    """Every variant of one module's exercise, graded by nbgrader (once per test process, even when
-    pytest sets the fixture up again for another order of the tests)."""
-    if request.param not in _GRADED:
-        _GRADED[request.param] = lint.grade_variants(syllabus.get(request.param))
-    return _GRADED[request.param]
-
-
-_GRADED: dict = {}
-
-
-@pytest.mark.parametrize("rule", lint.GRADING_RULES)
-def test_grading_rule(graded, rule):
-    findings = [f for f in lint.grading_findings(graded) if f.rule == rule]
-    assert not findings, _explain(findings)
-
-
-def test_every_variant_was_graded(graded):
+@pytest.mark.long
+@pytest.mark.parametrize("module_id", MODULES)
+def test_grading_rules(module_id):
+    """One test per module, so that each module is graded once, in whichever test process runs it
+    (a fixture shared by several tests would be set up again in each process)."""
+    graded = lint.grade_variants(syllabus.get(module_id))
     names = {"solution", "release", "wrong"} | {f"without_{lint.grade_id(c)}" for c in lint.answer_cells(graded.solution)}
+    findings = [f for f in lint.grading_findings(graded) if f.rule in lint.GRADING_RULES]
+    assert not findings, _explain(findings)
     assert set(graded.results) == names, graded.failed
 
 

@@ -168,6 +168,7 @@ def _grade_process(cohort, learners):
 @pytest.mark.servers
 @pytest.mark.xdist_group("servers")
 @pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+@pytest.mark.long
 def test_two_trainers_grade_halves_at_once_into_one_gradebook(postgres, mini_course, tmp_path, capsys):
     url = postgres("shared")                             # with the grader role's password
     roster = _roster(tmp_path / "roster.csv", LEARNERS)
