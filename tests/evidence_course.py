@@ -17,6 +17,8 @@ import nbformat
 import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from coursekit.platform import notebooks
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -78,7 +80,7 @@ def solution_notebook(module_id: str, items, bad_tag: str | None = None):
             cells.append(new_code_cell(f"assert {q.gid}_value == 1",
                                        metadata={**_meta(grade=True, locked=True, points=q.points, grade_id=q.gid), **tag}))
     nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = dict(notebooks.KERNELSPEC)
     nb.metadata["coursekit"] = {"module": module_id}
     return nb
 

@@ -12,6 +12,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from coursekit.platform import notebooks
+
 REPO = Path(__file__).resolve().parent.parent
 MODULE = "m00_demo"
 
@@ -46,7 +48,7 @@ def solution_notebook():
                           metadata={**_nbg(solution=True, grade=True, points=2, grade_id="w1_memo"), **_tag("transparency")}),
     ]
     nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = dict(notebooks.KERNELSPEC)
     nb.metadata["coursekit"] = {"module": MODULE}
     return nb
 

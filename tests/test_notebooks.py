@@ -43,3 +43,20 @@ def test_start_page_lists_the_syllabus():
     for m in syllabus.modules():
         assert m.title in text and f"exercises/{m.id}/exercise.ipynb" in text
     assert not [c for c in nb.cells if c.cell_type == "code"]     # nothing to run before it shows
+
+
+def test_every_course_notebook_is_stored_with_the_kernel_the_lab_runs():
+    """JupyterLab writes the running kernel's spec into a notebook it opens: a notebook stored with
+    another spec shows unsaved changes at once, and asks to be saved when the learner closes it."""
+    from ipykernel.kernelspec import KERNEL_NAME, get_kernel_dict
+
+    from coursekit.platform import notebooks
+
+    installed = get_kernel_dict()
+    assert notebooks.KERNELSPEC == {"display_name": installed["display_name"], "language": installed["language"],
+                                    "name": KERNEL_NAME}
+    listed = subprocess.run(["git", "ls-files", "*.ipynb"], cwd=REPO, capture_output=True, text=True).stdout.split()
+    stored = listed or [str(p.relative_to(REPO)) for p in REPO.glob("*/**/*.ipynb") if ".venv" not in p.parts]
+    assert stored
+    wrong = {path: notebooks.kernelspec_problem(notebooks.read(REPO / path)) for path in stored}
+    assert not {p: why for p, why in wrong.items() if why}

@@ -9,6 +9,19 @@ import nbformat
 
 from coursekit.errors import UsageError
 
+# The kernel the kit's JupyterLab runs: ipykernel's own spec, installed with the kit. JupyterLab
+# writes the running kernel's spec into a notebook as soon as it opens it, so a notebook stored with
+# any other spec shows unsaved changes at once and asks to be saved on close.
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
+def kernelspec_problem(nb) -> str | None:
+    """What is wrong with a notebook's stored kernelspec, or None when it is the kit's."""
+    spec = dict(nb.get("metadata", {}).get("kernelspec") or {})
+    if {k: spec.get(k) for k in KERNELSPEC} == KERNELSPEC:
+        return None
+    return (f"its kernelspec is {spec or 'missing'}; store it with the kit's {KERNELSPEC} "
+            "(saving it from `coursekit lab` does)")
 
 
 def read(path: str | Path) -> nbformat.NotebookNode:

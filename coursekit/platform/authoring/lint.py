@@ -50,7 +50,8 @@ from coursekit.platform.syllabus import Module
 RULES = {
     "syllabus": "the syllabus entry is complete: title, minutes, known profiles, 3 to 6 outcomes that start "
                 "with an action verb, known competencies, known datasets, known seeds",
-    "files": "the lesson, the facilitator guide, the solution and its release exist",
+    "files": "the lesson, the facilitator guide, the solution and its release exist, stored with the kernel "
+             "the kit's JupyterLab runs",
     "lesson": "the lesson has at least two figures, a summary and sources",
     "facilitator": "the facilitator guide covers timing, discussion, misconceptions, model answers and the rubric",
     "shape": "at least 6 autograded questions worth at least 10 points",
@@ -227,6 +228,10 @@ def file_findings(module: Module) -> list[Finding]:
             out.append(_f(module, "files", f"{path.relative_to(root)} is missing: write {what}"))
     if module.solution_notebook.exists() and not module.exercise_notebook.exists():
         out.append(_f(module, "files", f"{module.exercise_notebook.relative_to(root)} is missing: run `coursekit build`"))
+    for path in (module.lesson_notebook, module.solution_notebook, module.exercise_notebook):
+        problem = notebooks.kernelspec_problem(notebooks.read(path)) if path.exists() else None
+        if problem:
+            out.append(_f(module, "files", f"{path.relative_to(root)}: {problem}"))
     return out
 
 
