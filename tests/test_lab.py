@@ -46,6 +46,7 @@ class Lab:
         self.log = folder / "lab.log"
         self.seen: set[psutil.Process] = set()
         env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(folder / "runtime"), JUPYTER_CONFIG_DIR=str(folder / "config"),
+                   JUPYTER_DATA_DIR=str(folder / "data"),   # a signature store of its own: trust is made here
                    COURSEKIT_HOME=str(folder / "learner"), SHELL="/bin/bash" if Path("/bin/bash").exists() else "/bin/sh",
                    # Not on PATH beforehand: only `coursekit lab` can have put the kit's folders there.
                    PATH=os.pathsep.join(d for d in os.environ.get("PATH", "").split(os.pathsep) if d not in KIT_DIRS))
@@ -217,6 +218,24 @@ def test_start_up_is_quiet(running_lab):
     config = json.loads(re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
                                   page, re.S).group(1))
     assert "@jupyterlab/apputils-extension:announcements" in config["disabledExtensions"]
+
+
+def test_the_courses_notebooks_open_trusted_and_unchanged(running_lab):
+    """The lessons' stored widgets render only in a trusted notebook (else JupyterLab shows a line
+    of text such as `ReviewWidget(children=...)`); and a notebook stored with the running kernel's
+    spec is not changed by opening it, so closing it does not ask to save."""
+    from coursekit.platform import notebooks
+
+    kernels = running_lab.request("GET", "/api/kernelspecs")
+    running = kernels["kernelspecs"][kernels["default"]]["spec"]
+    for rel in ("START.ipynb", "modules/m04_automation_bias/lesson.ipynb", "exercises/m01_right_tool/exercise.ipynb"):
+        model = running_lab.request("GET", f"/api/contents/{rel}?content=1")
+        code = [c for c in model["content"]["cells"] if c["cell_type"] == "code"]
+        assert all(c["metadata"].get("trusted") for c in code), f"{rel} is not trusted"
+        stored = model["content"]["metadata"]["kernelspec"]
+        assert stored["display_name"] == running["display_name"] and stored["name"] == kernels["default"], rel
+        assert notebooks.kernelspec_problem(model["content"]) is None, rel
+    assert "is not trusted" not in running_lab.output()
 
 
 @pytest.mark.skipif(not POSIX, reason="SIGTERM is a POSIX signal")

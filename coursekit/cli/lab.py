@@ -21,7 +21,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
-from coursekit.platform import paths, workspace
+from coursekit.platform import paths, syllabus, workspace
 
 START_PAGE = "START.ipynb"
 
@@ -219,6 +219,8 @@ def run(args) -> int:
     root = paths.course_root()
     trainer = bool(getattr(args, "trainer", False))
     folder = root if trainer else open_workspace()
+    if trainer:
+        workspace.trust([root / START_PAGE, *(m.lesson_notebook for m in syllabus.modules())])
     cmd = lab_command(args.port, args.no_browser, getattr(args, "extra", None), trainer=trainer, folder=folder)
     env = lab_environment(root, trainer)
     who = "the whole course, with the instructor tools" if trainer else f"your workspace ({folder})"

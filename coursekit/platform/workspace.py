@@ -22,6 +22,10 @@ each start of the lab:
 
 What each copy was made from is kept in ``workspace.json`` beside the workspace (not in it, so that
 the file browser shows only the course).
+
+The notebooks the kit puts there are the course's own, so :func:`trust` marks them trusted, as
+``jupyter trust`` would: JupyterLab then shows a lesson's stored widgets (the review screen, the
+threshold slider) instead of a line of text, and does not log that the notebook is not trusted.
 """
 
 from __future__ import annotations
@@ -272,7 +276,39 @@ def prepare() -> Prepared:
     result.offered = _offers(state)
     fileio.atomic_write_text(state_path(), json.dumps(state, indent=1, sort_keys=True) + "\n")
     write_start_page(result)
+    trust([result.folder / START_PAGE, *_as_released(state)])
     return result
+
+
+def _as_released(state: dict) -> list[Path]:
+    """The workspace's notebooks that hold exactly what the course released (not the learner's edits)."""
+    out = []
+    for rel, record in state.get("files", {}).items():
+        for name in (rel, record.get("offered_as")):
+            path = workspace_dir() / name if name else None
+            if path and path.suffix == ".ipynb" and path.exists() and sha(path.read_bytes()) in (
+                    record.get("release"), record.get("offered")):
+                out.append(path)
+    return out
+
+
+def trust(notebooks: list[Path]) -> None:
+    """Sign ``notebooks`` in Jupyter's notebook-signature store, as ``jupyter trust`` does, so that
+    JupyterLab (started with the same environment) trusts their stored outputs. Only for notebooks
+    the course wrote: a learner's own edits are signed by JupyterLab when they save them."""
+    import nbformat
+    from nbformat.sign import NotebookNotary
+
+    try:
+        notary = NotebookNotary()
+        for path in notebooks:
+            if not path.exists():
+                continue
+            nb = nbformat.read(path, as_version=4)
+            if not notary.check_signature(nb):
+                notary.sign(nb)
+    except Exception as exc:  # noqa: BLE001 (an unwritable store: the lab still opens, widgets show as text)
+        print(f"coursekit lab: note: could not mark the course's notebooks trusted ({exc})")
 
 
 def link(text: str, rel: str) -> str:
