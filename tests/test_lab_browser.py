@@ -29,7 +29,12 @@ def _start_lab(tmp_path, *options):
     if CHROMIUM is None:
         unavailable("Chromium", "apt-get install chromium")
     port = free_port()
-    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
+    # The terminal keeps its text in the page for screen readers (it draws it on a canvas), so that
+    # the test can read it.
+    terminal_settings = tmp_path / "config" / "lab" / "user-settings" / "@jupyterlab" / "terminal-extension"
+    terminal_settings.mkdir(parents=True, exist_ok=True)
+    (terminal_settings / "plugin.jupyterlab-settings").write_text('{"screenReaderMode": true}')
+    env = dict(os.environ, JUPYTER_DATA_DIR=str(tmp_path / "data"), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
                COURSEKIT_HOME=str(tmp_path / "learner"))
     proc = subprocess.Popen(
         [sys.executable, "-m", "coursekit", "lab", *options, "--no-browser", "--port", str(port),
@@ -153,8 +158,61 @@ def test_learner_sees_no_instructor_tools_and_checks_a_question_at_once(lab_serv
             page.keyboard.press("Shift+Enter")
             check_cell.get_by_text("q1: correct").wait_for(timeout=90_000)
             assert check_cell.locator(".jp-OutputArea-output").get_by_text("Traceback").count() == 0
+
+            # The full check grades the saved notebook and shows its table, q1's point included.
+            page.keyboard.press("Control+s")
+            page.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty").wait_for(state="detached", timeout=30_000)
+            last = page.locator(".jp-CodeCell").filter(has_text="check_this_notebook()").last
+            last.locator(".jp-InputArea-editor").click()
+            page.keyboard.press("Shift+Enter")
+            last.locator("table").get_by_text("q1", exact=True).wait_for(timeout=120_000)
+            last.get_by_text("Autograded total: 1 /").wait_for(timeout=30_000)
+            assert last.locator(".jp-OutputArea-output").get_by_text("Traceback").count() == 0
         finally:
             page.screenshot(path=str(tmp_path / "learner.png"))
+            browser.close()
+
+
+def test_learner_runs_coursekit_in_a_terminal_and_lessons_open_unchanged(lab_server, tmp_path):
+    """File > New > Terminal, then `coursekit check` on the exercise, as the start page says; and a
+    lesson opened, closed and opened again shows no unsaved changes and asks nothing on closing."""
+    from playwright.sync_api import sync_playwright
+
+    exercise = syllabus.get("m01_right_tool").exercise_notebook.relative_to(REPO).as_posix()
+    lesson = syllabus.get("m04_automation_bias").lesson_notebook.relative_to(REPO).as_posix()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        try:
+            _open_start_page(page, lab_server)
+            page.locator(".lm-MenuBar-itemLabel").get_by_text("File", exact=True).click()
+            page.locator(".lm-Menu-itemLabel").get_by_text("New", exact=True).first.click()
+            page.locator(".lm-Menu-itemLabel").get_by_text("Terminal", exact=True).first.click()
+            terminal = page.locator(".jp-Terminal").first
+            text = terminal.locator(".xterm-accessibility-tree")
+            text.wait_for(state="attached", timeout=30_000)
+            terminal.click()
+            # The marker is made by the shell ($((...))), so the echo of the typed line never matches it.
+            page.keyboard.type(f"coursekit check {exercise}; echo finished-$((40+2))\n")
+            text.get_by_text("finished-42").wait_for(state="attached", timeout=120_000)
+            shown = text.text_content()
+            assert "Autograded total:" in shown and "command not found" not in shown, shown
+
+            for _ in range(2):   # opened, closed, opened again
+                page.goto(f"{lab_server}/lab/tree/{lesson}", wait_until="domcontentloaded")
+                page.locator(".lm-TabBar-tab.jp-mod-current").get_by_text("lesson.ipynb").wait_for(timeout=60_000)
+                page.locator(".jp-NotebookPanel:visible .jp-Cell").first.wait_for(timeout=60_000)
+                page.locator(".jp-StatusBar-Widget").get_by_text("| Idle").wait_for(timeout=60_000)
+                page.wait_for_timeout(2_000)       # JupyterLab updates a notebook's metadata once its kernel is up
+                tab = page.locator(".lm-TabBar-tab.jp-mod-current")
+                assert "jp-mod-dirty" not in (tab.get_attribute("class") or ""), "the lesson shows unsaved changes"
+                # Its stored widgets are drawn, not printed as a line of text (the notebook is trusted).
+                assert page.get_by_text("ReviewWidget(children=").count() == 0
+                tab.locator(".lm-TabBar-tabCloseIcon").click()
+                page.wait_for_timeout(1_000)
+                assert page.locator(".jp-Dialog").count() == 0, "closing the lesson asked to save it"
+        finally:
+            page.screenshot(path=str(tmp_path / "terminal-lesson.png"))
             browser.close()
 
 

@@ -126,8 +126,9 @@ class CheckResult:
                          f"{q.status.words:<13} {q.message}")
         lines.append(f"  Autograded total: {num(self.total)} / {num(self.max)}")
         if self.written:
-            lines.append(f"  Written answers ({len(self.written)}) are graded by a trainer; compare yours with the "
-                         f"model answer in modules/{self.module}/facilitator.md once you have written it.")
+            lines.append(f"  Written answers ({len(self.written)}) are graded by a trainer. Studying alone? Once yours is "
+                         f"written, compare it with the model answer in the course folder's "
+                         f"modules/{self.module}/facilitator.md (kept out of your workspace so that you write yours first).")
         lines.append("  Recorded for `coursekit progress`.")
         if self.isolation == "none":
             lines.append("  (This system cannot isolate the code being checked; that is fine for your own work.)")
