@@ -86,6 +86,23 @@ def test_a_data_practitioners_items_in_m03_include_part_b(real_course):
     assert _yours("m03_fairness", "caseworker") < _yours("m03_fairness", "data_practitioner")
 
 
+@pytest.mark.parametrize("module_id, non_technical, auditor", [
+    ("m01_right_tool", ["senior_leader", "procurement_officer", "caseworker", "data_practitioner"], "oversight_audit"),
+    ("m05_impact_assessment", ["senior_leader", "public_contact"], "oversight_audit"),
+])
+def test_two_paths_non_technical_items_are_in_part_a_an_auditors_include_part_b(real_course, module_id,
+                                                                               non_technical, auditor):
+    for profile_id in non_technical:
+        qs = learner_profile.questions(module_id, competencies.profile(profile_id))
+        mine = [q for q in qs if q.status == learner_profile.YOURS and not q.written]
+        assert mine, f"{profile_id} has autograded items of their own in {module_id}"
+        assert {q.part for q in mine} == {"Part A"}, (profile_id, [(q.label, q.part) for q in mine])
+    qs = learner_profile.questions(module_id, competencies.profile(auditor))
+    part_b = [q for q in qs if q.part == "Part B"]
+    assert len(part_b) >= 2 and all(q.status == learner_profile.YOURS for q in part_b)
+    assert all(q.label.startswith("B") for q in part_b)
+
+
 def test_written_answers_count_like_the_others(real_course):
     # m03's written answer is tagged fairness_testing and procurement at practitioner level
     written = [q for q in learner_profile.questions("m03_fairness", competencies.profile("oversight_audit"))

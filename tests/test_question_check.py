@@ -154,14 +154,15 @@ def test_hint_ladder(exercise, mini_course, learner_home):
 M01 = "m01_right_tool"
 
 
-def m01_cells():
-    return nbformat.read(syllabus.get(M01).solution_notebook, as_version=4).cells
+def m01_cells(module: str = M01):
+    return nbformat.read(syllabus.get(module).solution_notebook, as_version=4).cells
 
 
-def m01_namespace(replace: dict[str, str] | None = None) -> dict:
-    """The kernel after running m01's setup cells and answers (the solution's, or ``replace``'s)."""
+def m01_namespace(replace: dict[str, str] | None = None, module: str = M01) -> dict:
+    """The kernel after running a module's (by default m01's) setup cells and answers (the solution's, or
+    ``replace``'s)."""
     ns: dict = {}
-    for cell in m01_cells():
+    for cell in m01_cells(module):
         meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type != "code":
             continue
@@ -173,14 +174,16 @@ def m01_namespace(replace: dict[str, str] | None = None) -> dict:
     return ns
 
 
-def test_m01_solution_passes_and_each_wrong_answer_fails(learner_home):
-    release = syllabus.get(M01).exercise_notebook
-    wrong = yaml.safe_load((syllabus.get(M01).solution_notebook.parent / "wrong_answers.yml").read_text())
-    right = m01_namespace()
+@pytest.mark.parametrize("module", [M01, "m05_impact_assessment"])
+def test_m01_solution_passes_and_each_wrong_answer_fails(learner_home, module):
+    """Also for m05, whose Part B questions compute on a data set: every question's check() runs."""
+    release = syllabus.get(module).exercise_notebook
+    wrong = yaml.safe_load((syllabus.get(module).solution_notebook.parent / "wrong_answers.yml").read_text())
+    right = m01_namespace(module=module)
     for answer_id, code in wrong.items():
         name = question.label(answer_id)
         assert selfcheck.check(name, notebook=release, namespace=right).passed is True, name
-        verdict = selfcheck.check(name, notebook=release, namespace=m01_namespace({answer_id: code}))
+        verdict = selfcheck.check(name, notebook=release, namespace=m01_namespace({answer_id: code}, module=module))
         assert verdict.passed is False, f"{name}: the wrong answer passed"
         assert "Traceback" not in repr(verdict)
 

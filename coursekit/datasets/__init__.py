@@ -36,6 +36,7 @@ NAMES: tuple[str, ...] = (
     "model_monitoring_b",
     "benefit_claims_north",
     "caseworker_decisions_b",
+    "school_allocations",
 )
 
 __all__ = ["NAMES", "DATA_DIR", "load", "manifest", "schema", "tables", "generator", "is_exercise_extract"]
