@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from nbformat.v4 import new_markdown_cell
+from nbformat.v4 import new_code_cell, new_markdown_cell
 
 import minicourse
 from coursekit.platform import competencies
@@ -143,6 +143,19 @@ def _hint_with_the_answer(root):
     path.write_text(yaml.safe_dump(hints))
 
 
+def _long_code_open(root):
+    """m01's first long code cell unfolded, without its summary line, after a code cell."""
+    path = root / "modules" / M / "lesson.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    i = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and lint.code_lines(c) > lint.LONG_CODE_LINES)
+    cell = nb.cells[i]
+    cell.metadata["jupyter"]["source_hidden"] = False
+    cell.source = cell.source.split("\n", 1)[1]            # the summary comment gone
+    nb.cells[i - 1] = new_code_cell("pass")
+    nbformat.write(nb, path)
+    return i
+
+
 BREAKS = {
     "points": (lambda root: _edit_solution(root, _no_points), "the autograded questions are worth 7 points"),
     "tag": (lambda root: _edit_solution(root, _no_tag), "graded cell 'q3_refs_1': no 'coursekit' metadata"),
@@ -150,6 +163,7 @@ BREAKS = {
     "outcome": (_outcome_without_verb, "the outcome 'The five questions"),
     "answer_in_lesson": (_answer_in_lesson, "answer invalid_claims of q7_answer"),
     "hint": (_hint_with_the_answer, "hint 2 of 'q1_answer' gives a line of the solution away"),
+    "long_code": (_long_code_open, "is longer than 8 lines and shown open"),
 }
 
 
@@ -262,3 +276,35 @@ def test_waivers_only_for_the_lesson_rule_and_never_stale():
     assert "too few points" in messages
     assert any("only answer-in-lesson can be waived" in m for m in messages)
     assert any("q2_answer.y, which no longer happens" in m for m in messages)
+
+
+# Long code cells in a lesson (rule long-code): folded, with a summary line and a markdown cell before
+
+@pytest.mark.parametrize("module_id", [m.id for m in syllabus.modules()])
+def test_every_lesson_folds_its_long_code_cells(module_id):
+    assert lint.long_code_findings(syllabus.get(module_id)) == []
+
+
+def test_long_code_rule_names_the_cell_and_each_thing_missing(course_copy):
+    i = _long_code_open(course_copy)
+    _clear_caches()
+    found = lint.long_code_findings(syllabus.get(M))
+    assert {f.rule for f in found} == {"long-code"} and {f.module for f in found} == {M}
+    assert all(f.message.startswith(f"lesson cell {i} (") for f in found), found
+    said = " ".join(f.message for f in found)
+    assert "shown open" in said and "one-line summary" in said and "no markdown cell just before it" in said
+
+
+def test_a_short_cell_or_a_folded_one_with_its_summary_passes(course_copy):
+    path = course_copy / "modules" / M / "lesson.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    long_cell = "# Builds a table of the numbers one to nine, one per line.\n" + "\n".join(f"n{k} = {k}" for k in range(9))
+    nb.cells += [new_markdown_cell("A short cell stays open."), new_code_cell("\n".join(f"n{k} = {k}" for k in range(8))),
+                 new_markdown_cell("*The folded cell below builds a table.*"),
+                 new_code_cell(long_cell, metadata={"jupyter": {"source_hidden": True}})]
+    nbformat.write(nb, path)
+    _clear_caches()
+    assert lint.long_code_findings(syllabus.get(M)) == []
+    nb.cells[-1].metadata["jupyter"]["source_hidden"] = False                # the same cell, open: fails
+    nbformat.write(nb, path)
+    assert [f.rule for f in lint.long_code_findings(syllabus.get(M))] == ["long-code"]

@@ -149,20 +149,20 @@ def test_hint_ladder(exercise, mini_course, learner_home):
     assert attempts.read(MODULE)["hint"].iloc[-1] == 2          # the check knows how many hints came before
 
 
-# --- the real m01 exercise ----------------------------------------------------------------------
+# --- the real exercises with hints (m01 is the model) ---------------------------------------------
 
 M01 = "m01_right_tool"
+WITH_HINTS = [m.id for m in syllabus.modules() if (m.solution_notebook.parent / question.HINTS_FILE).exists()]
 
 
-def m01_cells(module: str = M01):
-    return nbformat.read(syllabus.get(module).solution_notebook, as_version=4).cells
+def exercise_cells(module_id):
+    return nbformat.read(syllabus.get(module_id).solution_notebook, as_version=4).cells
 
 
-def m01_namespace(replace: dict[str, str] | None = None, module: str = M01) -> dict:
-    """The kernel after running a module's (by default m01's) setup cells and answers (the solution's, or
-    ``replace``'s)."""
+def exercise_namespace(module_id, replace: dict[str, str] | None = None) -> dict:
+    """The kernel after running an exercise's setup cells and answers (the solution's, or ``replace``'s)."""
     ns: dict = {}
-    for cell in m01_cells(module):
+    for cell in exercise_cells(module_id):
         meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type != "code":
             continue
@@ -174,31 +174,57 @@ def m01_namespace(replace: dict[str, str] | None = None, module: str = M01) -> d
     return ns
 
 
-@pytest.mark.parametrize("module", [M01, "m05_impact_assessment"])
-def test_m01_solution_passes_and_each_wrong_answer_fails(learner_home, module):
-    """Also for m05, whose Part B questions compute on a data set: every question's check() runs."""
-    release = syllabus.get(module).exercise_notebook
-    wrong = yaml.safe_load((syllabus.get(module).solution_notebook.parent / "wrong_answers.yml").read_text())
-    right = m01_namespace(module=module)
+def test_m01_m03_m04_have_hints():
+    assert {M01, "m03_fairness", "m04_automation_bias"} <= set(WITH_HINTS)
+
+
+@pytest.mark.parametrize("module_id", WITH_HINTS)
+def test_each_question_has_a_check_cell(module_id):
+    source = nbformat.read(syllabus.get(module_id).solution_notebook, as_version=4)
+    from coursekit.platform.grading import byvalue
+
+    answers = list(byvalue.tests_after(source))
+    asked = [re.fullmatch(r'check\("(\w+)"\)', c.source.strip().splitlines()[-1]) for c in source.cells
+             if c.cell_type == "code" and not c.metadata.get("nbgrader") and "check(" in c.source]
+    assert all(asked), "a check cell ends with check(\"<question>\")"
+
+    def answer_of(name):           # as check() finds it: q3_refs_answer is "q3_refs", or "q3" when unique
+        if f"{name}_answer" in answers:
+            return f"{name}_answer"
+        found = [a for a in answers if re.match(rf"{re.escape(name)}(_|$)", a)]
+        assert len(found) == 1, name
+        return found[0]
+
+    assert sorted(answer_of(m.group(1)) for m in asked) == sorted(answers)
+    setup = next(c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
+    assert "from coursekit.selfcheck import check, hint" in setup.source
+
+
+@pytest.mark.parametrize("module_id", WITH_HINTS)
+def test_solution_passes_and_each_wrong_answer_fails(learner_home, module_id):
+    release = syllabus.get(module_id).exercise_notebook
+    wrong = yaml.safe_load((syllabus.get(module_id).solution_notebook.parent / "wrong_answers.yml").read_text())
+    right = exercise_namespace(module_id)
     for answer_id, code in wrong.items():
         name = question.label(answer_id)
         assert selfcheck.check(name, notebook=release, namespace=right).passed is True, name
-        verdict = selfcheck.check(name, notebook=release, namespace=m01_namespace({answer_id: code}, module=module))
+        verdict = selfcheck.check(name, notebook=release, namespace=exercise_namespace(module_id, {answer_id: code}))
         assert verdict.passed is False, f"{name}: the wrong answer passed"
         assert "Traceback" not in repr(verdict)
 
 
-def test_m01_hints_cover_every_question_and_give_no_answer_away():
-    folder = syllabus.get(M01).solution_notebook.parent
+@pytest.mark.parametrize("module_id", WITH_HINTS)
+def test_hints_cover_every_question_and_give_no_answer_away(module_id):
+    folder = syllabus.get(module_id).solution_notebook.parent
     hints = yaml.safe_load((folder / "hints.yml").read_text())
-    assert hints == yaml.safe_load((syllabus.get(M01).exercise_notebook.parent / "hints.yml").read_text())
-    answers = [c.metadata["nbgrader"]["grade_id"] for c in m01_cells()
+    assert hints == yaml.safe_load((syllabus.get(module_id).exercise_notebook.parent / "hints.yml").read_text())
+    answers = [c.metadata["nbgrader"]["grade_id"] for c in exercise_cells(module_id)
                if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")]
     assert set(hints) == set(answers)
-    ns = m01_namespace()
+    ns = exercise_namespace(module_id)
     from coursekit.platform.grading import byvalue
 
-    source = nbformat.read(syllabus.get(M01).solution_notebook, as_version=4)
+    source = nbformat.read(syllabus.get(module_id).solution_notebook, as_version=4)
     for answer_id, names in byvalue.answer_names(source).items():
         ladder = hints[answer_id]
         assert len(ladder) >= 2, answer_id
@@ -209,6 +235,8 @@ def test_m01_hints_cover_every_question_and_give_no_answer_away():
                 for key, val in value.items():     # never a case together with its answer
                     assert not (key.lower() in text and f'"{str(val).lower()}"' in text), (answer_id, key)
             elif isinstance(value, (list, tuple, set)):
-                assert not [v for v in value if str(v).lower() in text], (answer_id, value)
+                # a member named anywhere gives it away (choice letters are too short to look for)
+                assert not [v for v in value if len(str(v)) > 2 and str(v).lower() in text], (answer_id, value)
+                assert not [v for v in value if f'"{str(v).lower()}"' in text], (answer_id, value)
             else:
                 assert f'"{str(value).lower()}"' not in text and f"({str(value).lower()})" not in text, answer_id

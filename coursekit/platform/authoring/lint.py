@@ -53,6 +53,8 @@ RULES = {
     "files": "the lesson, the facilitator guide, the solution and its release exist, stored with the kernel "
              "the kit's JupyterLab runs",
     "lesson": "the lesson has at least two figures, a summary and sources",
+    "long-code": "every long code cell of the lesson is folded, starts with a one-line summary comment and follows "
+                 "a markdown cell that says what it does",
     "facilitator": "the facilitator guide covers timing, discussion, misconceptions, model answers and the rubric",
     "shape": "at least 6 autograded questions worth at least 10 points",
     "rubric": "at least one written answer, each with a rubric in its instructor version",
@@ -70,7 +72,7 @@ RULES = {
     "waivers": "course/lint_waivers.yml waives only answer-in-lesson findings, and only ones that still occur",
 }
 # The release itself (current, nothing of the solution leaked) is checked by build.build(check=True).
-STATIC_RULES = ("syllabus", "files", "lesson", "facilitator", "shape", "rubric", "tags", "wrong-answers", "hints")
+STATIC_RULES = ("syllabus", "files", "lesson", "long-code", "facilitator", "shape", "rubric", "tags", "wrong-answers", "hints")
 GRADING_RULES = ("grading", "solution-full", "release-zero", "answer-removed", "wrong-answer")
 WAIVABLE = ("answer-in-lesson",)
 
@@ -84,6 +86,9 @@ ACTION_VERBS = frozenset({
 
 WRONG_ANSWERS_FILE = "wrong_answers.yml"
 MIN_QUESTIONS = 6
+#: A lesson's code cell with more non-blank lines than this is "long": a learner who does not program
+#: sees it folded, behind its one-line summary (rule ``long-code``).
+LONG_CODE_LINES = 8
 MIN_POINTS = 10
 
 
@@ -252,6 +257,43 @@ def lesson_findings(module: Module) -> list[Finding]:
     return out
 
 
+def code_lines(cell) -> int:
+    """How long a code cell looks to a reader: its non-blank lines, comments included."""
+    return sum(1 for line in cells.source_text(cell).splitlines() if line.strip())
+
+
+def is_folded(cell) -> bool:
+    """JupyterLab shows only the output of a cell whose input is hidden (``jupyter.source_hidden``)."""
+    return bool((cell.get("metadata", {}).get("jupyter") or {}).get("source_hidden"))
+
+
+def long_code_findings(module: Module) -> list[Finding]:
+    """A lesson is read by people who do not program: a code cell longer than ``LONG_CODE_LINES``
+    non-blank lines is folded (its output stays visible), its first line is a ``# ...`` comment
+    that sums up what it does (the line a folded cell still shows when unfolded), and the cell
+    before it is markdown, which says so in plain words for a learner who never unfolds it."""
+    if not module.lesson_notebook.exists():
+        return []
+    nb = notebooks.read(module.lesson_notebook)
+    out = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or code_lines(cell) <= LONG_CODE_LINES:
+            continue
+        where = f"lesson cell {i} ({code_lines(cell)} lines)"
+        first = next(line.strip() for line in cells.source_text(cell).splitlines() if line.strip())
+        if not is_folded(cell):
+            out.append(_f(module, "long-code", f"{where} is longer than {LONG_CODE_LINES} lines and shown open: fold "
+                                               'it (metadata "jupyter": {"source_hidden": true}) or split it into '
+                                               "shorter cells"))
+        if not (first.startswith("#") and len(first.lstrip("# ").strip()) >= 10):
+            out.append(_f(module, "long-code", f"{where} does not start with a one-line summary: make its first "
+                                               "line a comment that says what the cell does, e.g. '# Draws ...'"))
+        if i == 0 or nb.cells[i - 1].cell_type != "markdown":
+            out.append(_f(module, "long-code", f"{where} has no markdown cell just before it: add one that says in "
+                                               "plain words what the folded cell does"))
+    return out
+
+
 def facilitator_findings(module: Module) -> list[Finding]:
     if not module.facilitator_guide.exists():
         return []
@@ -403,7 +445,8 @@ def hint_findings(module: Module, source_nb) -> list[Finding]:
 
 def static_findings(module: Module) -> list[Finding]:
     """Every rule that needs no notebook to run."""
-    out = syllabus_findings(module) + file_findings(module) + lesson_findings(module) + facilitator_findings(module)
+    out = syllabus_findings(module) + file_findings(module) + lesson_findings(module) + long_code_findings(module)
+    out += facilitator_findings(module)
     if module.solution_notebook.exists():
         source_nb = notebooks.read(module.solution_notebook)
         out += shape_findings(module, source_nb)
