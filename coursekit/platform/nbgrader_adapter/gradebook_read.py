@@ -313,16 +313,15 @@ class PendingRead:
         return con
 
     def _grades(self, lo: int, hi: int) -> tuple:
-        """The grades in rows ``lo <= rowid < hi`` (runs in a worker thread): their submitted
-        notebooks' ids as one text (None when the join packs the submitted notebook instead),
-        and the packed text of the rest."""
+        """The grades in rows ``lo <= rowid < hi`` (runs in a worker thread): each one's submitted
+        notebook rowid (None when the join packs it into the text instead), and the packed text."""
         con = self._connect()
         try:
             score = f"(bc.rowid << {_SCORE_BITS}) | ({_SCORE_CODE})"
             if self._ids_by_text:
                 nb_id = (f"CASE WHEN length(CAST(g.notebook_id AS BLOB)) = {_ID_BYTES} THEN g.notebook_id "
                          f"ELSE '{_ID_PLACEHOLDER}' END")
-                sql = (f"SELECT group_concat({nb_id}, ''), group_concat({score}) "
+                sql = (f"SELECT CAST(group_concat({nb_id}, '') AS BLOB), group_concat({score}) "
                        "FROM grade g JOIN base_cell bc ON bc.id = g.cell_id WHERE g.rowid >= ? AND g.rowid < ?")
                 ids, text = con.execute(sql, (lo, hi)).fetchone()
             else:
@@ -333,28 +332,36 @@ class PendingRead:
                 ids, text = con.execute(sql, (lo, hi)).fetchone()
         finally:
             con.close()
+        if self._ids_by_text:
+            # matched here, while the caller may still be busy: 8 bytes a grade wait for it, not 32
+            ids = self._submission_of(ids, self._sn_future.result())
         return ids, text
 
     def _notebook_ids(self) -> tuple:
         """Every submitted notebook's id (sorted, as 32-byte strings) and rowid in that order."""
         con = self._connect()
         try:
-            ids, rowids = con.execute("SELECT group_concat(id, ''), group_concat(rowid) FROM submitted_notebook").fetchone()
+            ids, rowids = con.execute("SELECT CAST(group_concat(id, '') AS BLOB), group_concat(rowid) "
+                                      "FROM submitted_notebook").fetchone()
         finally:
             con.close()
-        keys = np.frombuffer(ids.encode("utf-8"), dtype=f"S{_ID_BYTES}") if ids else np.empty(0, f"S{_ID_BYTES}")
+        keys = np.frombuffer(ids, dtype=f"S{_ID_BYTES}") if ids else np.empty(0, f"S{_ID_BYTES}")
         rowid = _parse_ints(rowids, 1)[:, 0]
         order = np.argsort(keys, kind="stable")
         return keys[order], rowid[order]
 
-    def _submission_of(self, ids: str | None, n: int) -> np.ndarray:
-        """The submitted notebook's rowid for each of ``n`` grades, from their ids' text (-1: none)."""
-        keys, rowid = self._sn_ids
-        if not ids or not len(keys):
-            return np.full(n, -1, dtype=np.int64)
-        grade_ids = np.frombuffer(ids.encode("utf-8"), dtype=f"S{_ID_BYTES}")
-        if len(grade_ids) != n:          # cannot happen with 32-byte ids; never guess if it does
+    @staticmethod
+    def _submission_of(ids: bytes | None, sn_ids: tuple) -> np.ndarray:
+        """Each grade's submitted notebook rowid (-1: none), from the grades' ids, 32 bytes each."""
+        keys, rowid = sn_ids
+        if not ids:
+            return np.empty(0, dtype=np.int64)
+        if len(ids) % _ID_BYTES:          # cannot happen with 32-byte ids; never guess if it does
             raise sqlite3.DatabaseError("the grades' submitted notebook ids are not 32 bytes each")
+        grade_ids = np.frombuffer(ids, dtype=f"S{_ID_BYTES}")
+        n = len(grade_ids)
+        if not len(keys):
+            return np.full(n, -1, dtype=np.int64)
         words = grade_ids.view(np.uint64).reshape(n, _ID_BYTES // 8)
         head = np.ones(n, dtype=bool)
         head[1:] = (words[1:] != words[:-1]).any(axis=1)       # where a new submission's grades begin
@@ -369,14 +376,16 @@ class PendingRead:
 
         Done by the caller, not the worker threads: numpy here would compete with them for the GIL.
         """
-        ids, text = part
+        ids, text = part                    # ids: each grade's submitted notebook rowid, or None
         values = _parse_ints(text, 1)[:, 0]
         del text
         code = values & _MASK
         score = np.where(code == 0, np.nan, ((code & _CODE_MASK) - 1) / 1000.0)
         keep, item, share = _shares(self._tables, (values >> _SCORE_BITS) & _CELL_MASK, score, (code >> 19) == 1)
         if self._ids_by_text:
-            sub = self._submission_of(ids, len(values))[keep]
+            if len(ids) != len(values):
+                raise sqlite3.DatabaseError("the grades' ids and scores do not line up")
+            sub = ids[keep]
             found = sub >= 0                 # as the join would: a grade of no submitted notebook is not read
             return sub[found], item[found], share[found]
         return values[keep] >> (_CELL_BITS + _SCORE_BITS), item, share
@@ -445,8 +454,6 @@ class PendingRead:
         if self.gb.sqlite_path is None or self.cells is None:
             return _read_sqlalchemy(self.gb, self.tags, students)
         try:
-            if self._ids_by_text:
-                self._sn_ids = self._sn_future.result()
             parts = [self._decode(f.result()) for f in self._futures]   # numpy work here, in order
             subs, students_rows = self._subs_future.result()
         except sqlite3.Error as exc:
