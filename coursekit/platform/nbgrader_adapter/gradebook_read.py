@@ -454,7 +454,7 @@ class PendingRead:
         if self.gb.sqlite_path is None or self.cells is None:
             return _read_sqlalchemy(self.gb, self.tags, students)
         try:
-            parts = [self._decode(f.result()) for f in self._futures]   # numpy work here, in order
+            parts = [list(self._decode(f.result())) for f in self._futures]   # numpy work here, in order
             subs, students_rows = self._subs_future.result()
         except sqlite3.Error as exc:
             raise UsageError(f"{self.gb.label}: cannot read the gradebook ({exc})")
@@ -466,9 +466,21 @@ class PendingRead:
         ok = pos >= 0
         ms = subs[ok, 2]
         times = np.where(ms < 0, np.datetime64("NaT"), ms.astype("datetime64[ms]")).astype("datetime64[ns]")
-        cat = lambda i, dt: np.concatenate([p[i] for p in parts]) if parts else np.empty(0, dt)  # noqa: E731
-        return _finish(self.gb, subs[ok, 0], pos[ok], st_id, times, cat(0, np.int64), cat(1, np.int32),
-                       cat(2, np.float64), students)
+        g_sub, g_item, g_share = (_take_column(parts, i, dt) for i, dt in enumerate((np.int64, np.int32, np.float64)))
+        return _finish(self.gb, subs[ok, 0], pos[ok], st_id, times, g_sub, g_item, g_share, students)
+
+
+def _take_column(parts: list, i: int, dtype) -> np.ndarray:
+    """Column ``i`` of every part (lists of arrays) joined, as ``dtype``; each part lets go of its
+    copy at once, and one part's array is used as it is, so no column is held twice over."""
+    cols = [p[i] for p in parts]
+    for p in parts:
+        p[i] = None
+    if not cols:
+        return np.empty(0, dtype)
+    joined = cols[0] if len(cols) == 1 else np.concatenate(cols)
+    del cols
+    return joined.astype(dtype, copy=False)
 
 
 def _read_sqlalchemy(gb: Gradebook, tags: "Tags", students) -> Raw:
@@ -625,11 +637,11 @@ def merge_reads(ids: pd.Index, gradebooks: list, tags: "Tags", as_of: np.datetim
         t = raw.sub_time[raw.g_sub[keep]]
         nat = np.isnat(t)
         undated += int(nat.sum())
-        parts.append((l[keep], raw.g_item[keep], raw.g_frac[keep], np.where(nat, as_of_ns, t.astype(np.int64))))
+        parts.append([l[keep], raw.g_item[keep], raw.g_frac[keep], np.where(nat, as_of_ns, t.astype(np.int64))])
         del raw, l, keep, t, nat
-    cat = lambda i, dt: np.concatenate([p[i] for p in parts]).astype(dt) if parts else np.empty(0, dt)  # noqa: E731
-    learner, item, frac, when = cat(0, np.int32), cat(1, np.int32), cat(2, np.float64), cat(3, np.int64)
     several = len(parts) > 1
+    learner, item, frac, when = (_take_column(parts, i, dt)
+                                 for i, dt in enumerate((np.int32, np.int32, np.float64, np.int64)))
     parts.clear()
     if several:
         # per (person, item), in time order (better first on the same date): keep the results that
