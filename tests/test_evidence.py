@@ -124,10 +124,43 @@ def test_fast_sqlite_reader_equals_the_portable_sql_reader(cohort, monkeypatch):
     monkeypatch.setattr(gradebook_read, "_SQLITE_STEP", 4)              # many slices, several threads
     monkeypatch.setenv("COURSEKIT_READ_WORKERS", "3")
     sliced = evidence.records(cohort, tags)
+    read = gradebook_read.start_read(cohort, tags)
+    assert read._ids_by_text                                            # nbgrader's ids, matched by numpy
+    read.cancel()
+    dangling = _copy_with(cohort, "dangling.db", [               # a grade of no submitted notebook: not read
+        "INSERT INTO grade SELECT 'g' || substr(id, 2), '0123456789abcdef0123456789abcdef', cell_id, auto_score, "
+        "manual_score, extra_credit, needs_manual_grade FROM grade LIMIT 1"])
+    sid = _one(cohort, "SELECT id FROM submitted_notebook ORDER BY id LIMIT 1")
+    odd = _copy_with(cohort, "odd_ids.db", [                     # an id of another length: the join matches it
+        f"UPDATE submitted_notebook SET id = '{sid}-x' WHERE id = '{sid}'",
+        f"UPDATE grade SET notebook_id = '{sid}-x' WHERE notebook_id = '{sid}'"])
+    read = gradebook_read.start_read(odd, tags)
+    assert not read._ids_by_text
+    read.cancel()
+    by_join = [evidence.records(gb, tags) for gb in (dangling, odd)]
     monkeypatch.setattr(gradebook_read, "_SUB_LIMIT", 1)                # keys too large to pack: general path
     fallback = evidence.records(cohort, tags)
-    for other in (portable, via_url, sliced, fallback):
+    for other in (portable, via_url, sliced, fallback, *by_join):
         pd.testing.assert_frame_equal(_key(fast), _key(other))
+
+
+def _one(db, sql):
+    with sqlite3.connect(db) as con:
+        return con.execute(sql).fetchone()[0]
+
+
+def _copy_with(db, name, statements):
+    """A copy of gradebook ``db`` changed by SQL ``statements`` (foreign keys unchecked)."""
+    import shutil
+
+    out = db.parent / name
+    shutil.copy(db, out)
+    con = sqlite3.connect(out)
+    with con:
+        for sql in statements:
+            con.execute(sql)
+    con.close()
+    return out
 
 
 def test_learners_filter_and_an_empty_gradebook(root, cohort, tmp_path):

@@ -241,6 +241,13 @@ def _finish(gb, sub_key, sub_code, student_ids, sub_time, g_sub_key, g_item, g_s
 # the score is a manual one, and the score in thousandths of a point plus 1 (0: no score yet).
 # The grade table is read in slices by a few threads: sqlite3 releases the GIL while a query
 # runs, so they use the cores while the caller does other work (such as checking the roster).
+#
+# nbgrader names a submitted notebook by a 32-character id (a UUID in hex). Looking that id up
+# in submitted_notebook's index for every grade costs more than reading the grade itself, so
+# when every submitted notebook's id is 32 bytes long, SQLite hands over the grades' ids as one
+# text (32 bytes each, no separator) beside the packed integers, and numpy matches them: a
+# submission's grades are stored one after another, so only where the id changes is it looked
+# up, by binary search among the sorted ids. Otherwise the join does it.
 
 _CELL_BITS = 16             # up to 65,535 cells (base_cell rows) in a gradebook
 _SCORE_BITS = 20            # 19 bits of score code and 1 bit "manual"
@@ -254,6 +261,8 @@ _SCORE_CODE = f"""CASE WHEN g.manual_score IS NOT NULL
      WHEN g.auto_score IS NOT NULL
        THEN min({_CODE_MASK}, max(0, CAST(round((g.auto_score + COALESCE(g.extra_credit, 0)) * 1000) AS INTEGER)) + 1)
      ELSE 0 END"""
+_ID_BYTES = 32              # nbgrader's ids: uuid4().hex
+_ID_PLACEHOLDER = "\x01" * _ID_BYTES   # a grade whose notebook id is not 32 bytes: matches no submission
 _SUBS_PACKED = """
 SELECT group_concat(sn.rowid || ',' || st.rowid || ',' ||
        COALESCE(CAST(round((julianday(sa.timestamp) - 2440587.5) * 86400000) AS INTEGER), -1))
@@ -303,29 +312,82 @@ class PendingRead:
             con.interrupt()
         return con
 
-    def _grades(self, lo: int, hi: int) -> str | None:
-        """The packed text of the grades in rows ``lo <= rowid < hi`` (runs in a worker thread)."""
+    def _grades(self, lo: int, hi: int) -> tuple:
+        """The grades in rows ``lo <= rowid < hi`` (runs in a worker thread): each one's submitted
+        notebook rowid (None when the join packs it into the text instead), and the packed text."""
         con = self._connect()
         try:
-            packed = f"(sn.rowid << {_CELL_BITS + _SCORE_BITS}) | (bc.rowid << {_SCORE_BITS}) | ({_SCORE_CODE})"
-            sql = (f"SELECT group_concat({packed}) "
-                   "FROM grade g JOIN submitted_notebook sn ON sn.id = g.notebook_id "
-                   "JOIN base_cell bc ON bc.id = g.cell_id WHERE g.rowid >= ? AND g.rowid < ?")
-            text = con.execute(sql, (lo, hi)).fetchone()[0]
+            score = f"(bc.rowid << {_SCORE_BITS}) | ({_SCORE_CODE})"
+            if self._ids_by_text:
+                nb_id = (f"CASE WHEN length(CAST(g.notebook_id AS BLOB)) = {_ID_BYTES} THEN g.notebook_id "
+                         f"ELSE '{_ID_PLACEHOLDER}' END")
+                sql = (f"SELECT CAST(group_concat({nb_id}, '') AS BLOB), group_concat({score}) "
+                       "FROM grade g JOIN base_cell bc ON bc.id = g.cell_id WHERE g.rowid >= ? AND g.rowid < ?")
+                ids, text = con.execute(sql, (lo, hi)).fetchone()
+            else:
+                packed = f"(sn.rowid << {_CELL_BITS + _SCORE_BITS}) | {score}"
+                sql = (f"SELECT NULL, group_concat({packed}) "
+                       "FROM grade g JOIN submitted_notebook sn ON sn.id = g.notebook_id "
+                       "JOIN base_cell bc ON bc.id = g.cell_id WHERE g.rowid >= ? AND g.rowid < ?")
+                ids, text = con.execute(sql, (lo, hi)).fetchone()
         finally:
             con.close()
-        return text
+        if self._ids_by_text:
+            # matched here, while the caller may still be busy: 8 bytes a grade wait for it, not 32
+            ids = self._submission_of(ids, self._sn_future.result())
+        return ids, text
 
-    def _decode(self, text) -> tuple:
-        """(submitted notebook rowid, item, share or NaN when pending) from a packed text.
+    def _notebook_ids(self) -> tuple:
+        """Every submitted notebook's id (sorted, as 32-byte strings) and rowid in that order."""
+        con = self._connect()
+        try:
+            ids, rowids = con.execute("SELECT CAST(group_concat(id, '') AS BLOB), group_concat(rowid) "
+                                      "FROM submitted_notebook").fetchone()
+        finally:
+            con.close()
+        keys = np.frombuffer(ids, dtype=f"S{_ID_BYTES}") if ids else np.empty(0, f"S{_ID_BYTES}")
+        rowid = _parse_ints(rowids, 1)[:, 0]
+        order = np.argsort(keys, kind="stable")
+        return keys[order], rowid[order]
+
+    @staticmethod
+    def _submission_of(ids: bytes | None, sn_ids: tuple) -> np.ndarray:
+        """Each grade's submitted notebook rowid (-1: none), from the grades' ids, 32 bytes each."""
+        keys, rowid = sn_ids
+        if not ids:
+            return np.empty(0, dtype=np.int64)
+        if len(ids) % _ID_BYTES:          # cannot happen with 32-byte ids; never guess if it does
+            raise sqlite3.DatabaseError("the grades' submitted notebook ids are not 32 bytes each")
+        grade_ids = np.frombuffer(ids, dtype=f"S{_ID_BYTES}")
+        n = len(grade_ids)
+        if not len(keys):
+            return np.full(n, -1, dtype=np.int64)
+        words = grade_ids.view(np.uint64).reshape(n, _ID_BYTES // 8)
+        head = np.ones(n, dtype=bool)
+        head[1:] = (words[1:] != words[:-1]).any(axis=1)       # where a new submission's grades begin
+        starts = np.flatnonzero(head)
+        wanted = grade_ids[starts]
+        pos = np.clip(np.searchsorted(keys, wanted), 0, len(keys) - 1)
+        found = np.where(keys[pos] == wanted, rowid[pos], -1)
+        return np.repeat(found, np.diff(np.append(starts, n)))
+
+    def _decode(self, part) -> tuple:
+        """(submitted notebook rowid, item, share or NaN when pending) from a slice's texts.
 
         Done by the caller, not the worker threads: numpy here would compete with them for the GIL.
         """
+        ids, text = part                    # ids: each grade's submitted notebook rowid, or None
         values = _parse_ints(text, 1)[:, 0]
         del text
         code = values & _MASK
         score = np.where(code == 0, np.nan, ((code & _CODE_MASK) - 1) / 1000.0)
         keep, item, share = _shares(self._tables, (values >> _SCORE_BITS) & _CELL_MASK, score, (code >> 19) == 1)
+        if self._ids_by_text:
+            if len(ids) != len(values):
+                raise sqlite3.DatabaseError("the grades' ids and scores do not line up")
+            sub = ids[keep]
+            found = sub >= 0                 # as the join would: a grade of no submitted notebook is not read
+            return sub[found], item[found], share[found]
         return values[keep] >> (_CELL_BITS + _SCORE_BITS), item, share
 
     def _subs(self) -> tuple:
@@ -353,6 +415,8 @@ class PendingRead:
             hi = con.execute("SELECT MAX(rowid) FROM grade").fetchone()[0]
             max_sn = con.execute("SELECT MAX(rowid) FROM submitted_notebook").fetchone()[0] or 0
             max_bc = con.execute("SELECT MAX(rowid) FROM base_cell").fetchone()[0] or 0
+            self._ids_by_text = con.execute("SELECT NOT EXISTS (SELECT 1 FROM submitted_notebook "
+                                            f"WHERE length(CAST(id AS BLOB)) != {_ID_BYTES})").fetchone()[0] == 1
         except sqlite3.Error as exc:
             raise UsageError(f"{gb.label}: cannot read the gradebook ({exc}); is it an nbgrader SQLite gradebook?")
         finally:
@@ -372,6 +436,8 @@ class PendingRead:
             jobs = [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
         self._pool = ThreadPoolExecutor(max(1, min(len(jobs) + 1, _workers() + 1)), thread_name_prefix="gradebook")
         self._subs_future = self._pool.submit(self._subs)
+        if self._ids_by_text:
+            self._sn_future = self._pool.submit(self._notebook_ids)
         self._futures = [self._pool.submit(self._grades, *job) for job in jobs]
 
     def cancel(self) -> None:
@@ -388,7 +454,7 @@ class PendingRead:
         if self.gb.sqlite_path is None or self.cells is None:
             return _read_sqlalchemy(self.gb, self.tags, students)
         try:
-            parts = [self._decode(f.result()) for f in self._futures]   # numpy work here, in order
+            parts = [list(self._decode(f.result())) for f in self._futures]   # numpy work here, in order
             subs, students_rows = self._subs_future.result()
         except sqlite3.Error as exc:
             raise UsageError(f"{self.gb.label}: cannot read the gradebook ({exc})")
@@ -400,9 +466,21 @@ class PendingRead:
         ok = pos >= 0
         ms = subs[ok, 2]
         times = np.where(ms < 0, np.datetime64("NaT"), ms.astype("datetime64[ms]")).astype("datetime64[ns]")
-        cat = lambda i, dt: np.concatenate([p[i] for p in parts]) if parts else np.empty(0, dt)  # noqa: E731
-        return _finish(self.gb, subs[ok, 0], pos[ok], st_id, times, cat(0, np.int64), cat(1, np.int32),
-                       cat(2, np.float64), students)
+        g_sub, g_item, g_share = (_take_column(parts, i, dt) for i, dt in enumerate((np.int64, np.int32, np.float64)))
+        return _finish(self.gb, subs[ok, 0], pos[ok], st_id, times, g_sub, g_item, g_share, students)
+
+
+def _take_column(parts: list, i: int, dtype) -> np.ndarray:
+    """Column ``i`` of every part (lists of arrays) joined, as ``dtype``; each part lets go of its
+    copy at once, and one part's array is used as it is, so no column is held twice over."""
+    cols = [p[i] for p in parts]
+    for p in parts:
+        p[i] = None
+    if not cols:
+        return np.empty(0, dtype)
+    joined = cols[0] if len(cols) == 1 else np.concatenate(cols)
+    del cols
+    return joined.astype(dtype, copy=False)
 
 
 def _read_sqlalchemy(gb: Gradebook, tags: "Tags", students) -> Raw:
@@ -559,11 +637,11 @@ def merge_reads(ids: pd.Index, gradebooks: list, tags: "Tags", as_of: np.datetim
         t = raw.sub_time[raw.g_sub[keep]]
         nat = np.isnat(t)
         undated += int(nat.sum())
-        parts.append((l[keep], raw.g_item[keep], raw.g_frac[keep], np.where(nat, as_of_ns, t.astype(np.int64))))
+        parts.append([l[keep], raw.g_item[keep], raw.g_frac[keep], np.where(nat, as_of_ns, t.astype(np.int64))])
         del raw, l, keep, t, nat
-    cat = lambda i, dt: np.concatenate([p[i] for p in parts]).astype(dt) if parts else np.empty(0, dt)  # noqa: E731
-    learner, item, frac, when = cat(0, np.int32), cat(1, np.int32), cat(2, np.float64), cat(3, np.int64)
     several = len(parts) > 1
+    learner, item, frac, when = (_take_column(parts, i, dt)
+                                 for i, dt in enumerate((np.int32, np.int32, np.float64, np.int64)))
     parts.clear()
     if several:
         # per (person, item), in time order (better first on the same date): keep the results that
