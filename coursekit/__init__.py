@@ -1,6 +1,13 @@
 """coursekit: graded notebooks that teach civil servants to use AI responsibly."""
 
+import sys
+
 __version__ = "0.1.0"
+
+if "IPython" in sys.modules:   # in a notebook: tables left-aligned, without row numbers (coursekit.tables)
+    from coursekit.tables import register as _register_tables
+
+    _register_tables()
 
 
 def my_items(module: str | None = None) -> None:
