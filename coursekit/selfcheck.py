@@ -42,7 +42,7 @@ def check_this_notebook() -> None:
 # --- one question at once: check("q1") and hint("q1") -------------------------------------------
 
 QUESTION_MODULE = "coursekit.platform.grading.question"
-NOT_HERE = ('check("q1") works in an exercise opened in JupyterLab (`coursekit lab`). '
+NOT_HERE = ('{call} works in an exercise opened in JupyterLab (`coursekit lab`). '
             "Elsewhere, save the notebook and run `coursekit check` on it.")
 _services: dict[str, _platform_view.Service] = {}
 
@@ -108,7 +108,7 @@ def check(question, *, notebook=None, namespace: dict | None = None) -> Verdict 
     ns = namespace if namespace is not None else _user_namespace(caller)
     path = _notebook(notebook)
     if path is None:
-        return Verdict({"error": NOT_HERE})
+        return Verdict({"error": NOT_HERE.format(call=f"check({str(question)!r})")})
     try:
         service = _service(path)
         wanted = service.ask({"op": "names", "question": str(question)})
@@ -144,7 +144,7 @@ def hint(question, level: int | None = None, *, notebook=None) -> Hint | None:
         return None
     path = _notebook(notebook)
     if path is None:
-        return Hint(NOT_HERE.replace('check("q1")', 'hint("q1")'))
+        return Hint(NOT_HERE.format(call=f"hint({str(question)!r})"))
     try:
         answer = _service(path).ask({"op": "hint", "question": str(question), "level": level})
     except Exception as exc:

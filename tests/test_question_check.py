@@ -240,3 +240,10 @@ def test_hints_cover_every_question_and_give_no_answer_away(module_id):
                 assert not [v for v in value if f'"{str(v).lower()}"' in text], (answer_id, value)
             else:
                 assert f'"{str(value).lower()}"' not in text and f"({str(value).lower()})" not in text, answer_id
+
+
+def test_outside_jupyterlab_the_message_names_the_question_asked(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)                       # no exercise notebook to be found from here
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    assert "check('a3') works in an exercise" in selfcheck.check("a3").text
+    assert str(selfcheck.hint("b2")).startswith("hint('b2') works in an exercise")
