@@ -179,6 +179,8 @@ def test_release_and_collect_through_the_exchange(mini_course, tmp_path, capsys)
     assert (cohort / "handout" / MODULE / "exercise.ipynb").exists()
     with zipfile.ZipFile(cohort / "handout" / f"{MODULE}.zip") as zf:
         assert f"{MODULE}/exercise.ipynb" in zf.namelist()
+    readme = (cohort / "handout" / MODULE / "README.txt").read_text()
+    assert "imports `coursekit`" in readme and "python3 kit.py lab" in readme   # what the learner needs
 
     # What `nbgrader submit` leaves in the inbound folder: L002 submitted twice, mallory once.
     inbound = exchange / "cohort_a" / "inbound"

@@ -21,6 +21,11 @@ from coursekit.errors import UsageError
 
 HANDOUT_README = """How to do this exercise ({module})
 
+What you need: the notebook uses the course kit (its first cell imports `coursekit`), so open it
+where the kit is installed: the JupyterHub your trainer gives you, or your own computer with a copy
+of the course (Python 3.10 or newer; in the course folder run `python3 kit.py lab`, which installs
+the kit once and opens JupyterLab; then upload {notebook} there with the file browser's upload button).
+
 1. Open {notebook} in JupyterLab (or Jupyter Notebook) and work through it from the top.
 2. Save it (Ctrl+S) when you are done.
 3. Rename the file to your learner id, for example L0042.ipynb, and upload it where your
