@@ -157,7 +157,7 @@ def _long_code_open(root):
 
 
 BREAKS = {
-    "points": (lambda root: _edit_solution(root, _no_points), "the autograded questions are worth 7 points"),
+    "points": (lambda root: _edit_solution(root, _no_points), "points; make them worth at least 10"),
     "tag": (lambda root: _edit_solution(root, _no_tag), "graded cell 'q3_refs_1': no 'coursekit' metadata"),
     "rubric": (lambda root: _edit_solution(root, _no_rubric), "written answer 'w1_minister_advice' has no rubric"),
     "outcome": (_outcome_without_verb, "the outcome 'The five questions"),
