@@ -28,7 +28,6 @@ import re
 import shutil
 import subprocess
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -487,8 +486,9 @@ def variants(module: Module, release_nb, solution_nb, wrong: dict[str, str] | No
 
 
 def grade_variants(module: Module, only: list[str] | None = None, workers: int = 2, cell_timeout: int = 60) -> Grading:
-    """Grade the variants of ``module``'s exercise, each with its own copy of the gradebook."""
-    from coursekit.platform.grading import autograde
+    """Grade the variants of ``module``'s exercise, each with its own copy of the gradebook, with
+    ``workers`` long-lived grading workers (:mod:`coursekit.platform.cohort.batch`)."""
+    from coursekit.platform.cohort import batch
     from coursekit.platform.grading.limits import Limits
     from coursekit.platform.nbgrader_adapter import gradebook, release as nbrelease
 
@@ -511,26 +511,18 @@ def grade_variants(module: Module, only: list[str] | None = None, workers: int =
         if only is not None:
             subs = {k: v for k, v in subs.items() if k in only}
 
-        def grade(student):
+        for student, nb in subs.items():
             folder = root / "submitted" / student / module.id
             folder.mkdir(parents=True)
-            nbformat.write(subs[student], folder / "exercise.ipynb")
-            db = root / f"gradebook-{student}.db"
-            shutil.copy(root / "gradebook.db", db)
-            run = autograde.run_autograde(root, module.id, student, Limits(cell_timeout=cell_timeout),
-                                          f"sqlite:///{db}")
-            if not run.ok:
-                return student, None, run.reason
-            with gradebook.open_gradebook(f"sqlite:///{db}") as gb:
+            nbformat.write(nb, folder / "exercise.ipynb")
+        answers = batch.grade_all(root, module.id, list(subs), Limits(cell_timeout=cell_timeout), workers)
+        for student, answer in answers.items():
+            if not answer.get("ok"):
+                grading.failed[student] = answer.get("reason") or "not graded"
+                continue
+            with gradebook.open_gradebook(f"sqlite:///{batch.scratch_db(root, student)}") as gb:
                 scores = gradebook.question_scores(gb, module.id, student)
-            return student, {g: (q.score, q.max_score) for g, q in scores.items()}, ""
-
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            for student, grades, reason in pool.map(grade, subs):
-                if grades is None:
-                    grading.failed[student] = reason
-                else:
-                    grading.results[student] = grades
+            grading.results[student] = {g: (q.score, q.max_score) for g, q in scores.items()}
     return grading
 
 
