@@ -147,7 +147,9 @@ def test_learner_sees_no_instructor_tools_and_checks_a_question_at_once(lab_serv
             page.locator(".jp-StatusBar-Widget").get_by_text("| Idle").wait_for(timeout=60_000)  # kernel up
             setup.locator(".jp-InputArea-editor").click()
             page.keyboard.press("Shift+Enter")
-            setup.get_by_text("Setup done.").wait_for(timeout=150_000)   # pandas and the toolkit load on a busy machine
+            # Looked for in the outputs, not in the cell: CodeMirror draws only the lines in view, so
+            # once the long setup cell has run and scrolled, its first line is no longer in the page.
+            page.locator(".jp-OutputArea-output").get_by_text("Setup done.").first.wait_for(timeout=150_000)
             answer = page.locator(".jp-CodeCell").filter(has_text="The letter of the Art. 5(1) point").first
             answer.locator(".jp-InputArea-editor").click()
             page.keyboard.press("Control+A")
