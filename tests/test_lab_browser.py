@@ -2,6 +2,7 @@
 with the modules from the syllabus. A learner's lab is their workspace, without solutions or the
 instructor tools, and an exercise checks one question at once; a trainer's lab has the tools."""
 
+import contextlib
 import os
 import shutil
 import signal
@@ -85,151 +86,125 @@ def _listed(page) -> list[str]:
     return page.locator(".jp-DirListing-itemName").all_inner_texts()
 
 
-def test_lab_opens_on_the_start_page(lab_server, tmp_path):
+@contextlib.contextmanager
+def _browser_page(screenshot: Path):
+    """A page of headless Chromium, with a screenshot of it left at ``screenshot`` whatever happens."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        # The default URL opens START.ipynb, whose generated Markdown table lists the syllabus's
-        # modules: shown rendered, with nothing to run.
         try:
-            _open_start_page(page, lab_server)
+            yield page
         finally:
-            page.screenshot(path=str(tmp_path / "start.png"))
+            page.screenshot(path=str(screenshot))
+            browser.close()
+
+
+def test_lab_opens_on_the_start_page(lab_server, tmp_path):
+    # The default URL opens START.ipynb, whose generated Markdown table lists the syllabus's
+    # modules: shown rendered, with nothing to run.
+    with _browser_page(tmp_path / "start.png") as page:
+        _open_start_page(page, lab_server)
         assert page.get_by_text("Checking an exercise").count() >= 1
-        page.screenshot(path=str(tmp_path / "start.png"))
-        browser.close()
 
 
 def test_exercise_checks_itself_from_inside_jupyterlab(lab_server, tmp_path):
     """A learner who never opens a terminal: the exercise's last cell grades the saved notebook."""
-    from playwright.sync_api import sync_playwright
-
     first = syllabus.modules()[0]
     rel = first.exercise_notebook.relative_to(REPO).as_posix()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+    with _browser_page(tmp_path / "check.png") as page:
         page.goto(f"{lab_server}/lab/tree/{rel}", wait_until="domcontentloaded")
         cell = page.locator(".jp-Cell").filter(has_text="check_this_notebook()").last
         cell.wait_for(timeout=60_000)
         cell.locator(".jp-InputArea-editor").click()
         page.keyboard.press("Shift+Enter")
-        try:
-            page.get_by_text("Autograded total: 0 /").wait_for(timeout=120_000)
-        finally:
-            page.screenshot(path=str(tmp_path / "check.png"))
-        browser.close()
+        page.get_by_text("Autograded total: 0 /").wait_for(timeout=120_000)
 
 
 def test_learner_sees_no_instructor_tools_and_checks_a_question_at_once(lab_server, tmp_path):
     """As a learner: no Nbgrader menu or Create Assignment panel, no solutions/ in the file browser;
     an exercise opened from the workspace says at once, without saving, whether an answer is right."""
-    from playwright.sync_api import sync_playwright
-
     rel = syllabus.get("m01_right_tool").exercise_notebook.relative_to(REPO).as_posix()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        try:
-            _open_start_page(page, lab_server)
-            names = _listed(page)
-            assert "solutions" not in names and "tests" not in names and "coursekit" not in names, names
-            assert page.locator("#jp-mainmenu-nbgrader").count() == 0
-            assert page.locator(".lm-MenuBar-itemLabel").get_by_text("Nbgrader").count() == 0
-            assert page.locator('[title="Nbgrader Create Assignment"]').count() == 0
-            assert page.locator("#nbgrader-create_assignemnt").count() == 0
+    with _browser_page(tmp_path / "learner.png") as page:
+        _open_start_page(page, lab_server)
+        names = _listed(page)
+        assert "solutions" not in names and "tests" not in names and "coursekit" not in names, names
+        assert page.locator("#jp-mainmenu-nbgrader").count() == 0
+        assert page.locator(".lm-MenuBar-itemLabel").get_by_text("Nbgrader").count() == 0
+        assert page.locator('[title="Nbgrader Create Assignment"]').count() == 0
+        assert page.locator("#nbgrader-create_assignemnt").count() == 0
 
-            page.goto(f"{lab_server}/lab/tree/{rel}", wait_until="domcontentloaded")
-            setup = page.locator(".jp-CodeCell").filter(has_text="Setup: run this cell first").first
-            setup.wait_for(timeout=60_000)
-            page.locator(".jp-StatusBar-Widget").get_by_text("| Idle").wait_for(timeout=60_000)  # kernel up
-            setup.locator(".jp-InputArea-editor").click()
-            page.keyboard.press("Shift+Enter")
-            # Looked for in the outputs, not in the cell: CodeMirror draws only the lines in view, so
-            # once the long setup cell has run and scrolled, its first line is no longer in the page.
-            page.locator(".jp-OutputArea-output").get_by_text("Setup done.").first.wait_for(timeout=150_000)
-            answer = page.locator(".jp-CodeCell").filter(has_text="The letter of the Art. 5(1) point").first
-            answer.locator(".jp-InputArea-editor").click()
-            page.keyboard.press("Control+A")
-            page.keyboard.insert_text('scraping_point = "e"')
-            page.keyboard.press("Shift+Enter")
-            check_cell = page.locator(".jp-CodeCell").filter(has_text="Is your answer right").first
-            check_cell.locator(".jp-InputArea-editor").click()
-            page.keyboard.press("Shift+Enter")
-            check_cell.get_by_text("q1: correct").wait_for(timeout=90_000)
-            assert check_cell.locator(".jp-OutputArea-output").get_by_text("Traceback").count() == 0
+        page.goto(f"{lab_server}/lab/tree/{rel}", wait_until="domcontentloaded")
+        setup = page.locator(".jp-CodeCell").filter(has_text="Setup: run this cell first").first
+        setup.wait_for(timeout=60_000)
+        page.locator(".jp-StatusBar-Widget").get_by_text("| Idle").wait_for(timeout=60_000)  # kernel up
+        setup.locator(".jp-InputArea-editor").click()
+        page.keyboard.press("Shift+Enter")
+        # Looked for in the outputs, not in the cell: CodeMirror draws only the lines in view, so
+        # once the long setup cell has run and scrolled, its first line is no longer in the page.
+        page.locator(".jp-OutputArea-output").get_by_text("Setup done.").first.wait_for(timeout=150_000)
+        answer = page.locator(".jp-CodeCell").filter(has_text="The letter of the Art. 5(1) point").first
+        answer.locator(".jp-InputArea-editor").click()
+        page.keyboard.press("Control+A")
+        page.keyboard.insert_text('scraping_point = "e"')
+        page.keyboard.press("Shift+Enter")
+        check_cell = page.locator(".jp-CodeCell").filter(has_text="Is your answer right").first
+        check_cell.locator(".jp-InputArea-editor").click()
+        page.keyboard.press("Shift+Enter")
+        check_cell.get_by_text("q1: correct").wait_for(timeout=90_000)
+        assert check_cell.locator(".jp-OutputArea-output").get_by_text("Traceback").count() == 0
 
-            # The full check grades the saved notebook and shows its table, q1's point included.
-            page.keyboard.press("Control+s")
-            page.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty").wait_for(state="detached", timeout=30_000)
-            last = page.locator(".jp-CodeCell").filter(has_text="check_this_notebook()").last
-            last.locator(".jp-InputArea-editor").click()
-            page.keyboard.press("Shift+Enter")
-            last.locator("table").get_by_text("q1", exact=True).wait_for(timeout=120_000)
-            last.get_by_text("Autograded total: 1 /").wait_for(timeout=30_000)
-            assert last.locator(".jp-OutputArea-output").get_by_text("Traceback").count() == 0
-        finally:
-            page.screenshot(path=str(tmp_path / "learner.png"))
-            browser.close()
+        # The full check grades the saved notebook and shows its table, q1's point included.
+        page.keyboard.press("Control+s")
+        page.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty").wait_for(state="detached", timeout=30_000)
+        last = page.locator(".jp-CodeCell").filter(has_text="check_this_notebook()").last
+        last.locator(".jp-InputArea-editor").click()
+        page.keyboard.press("Shift+Enter")
+        last.locator("table").get_by_text("q1", exact=True).wait_for(timeout=120_000)
+        last.get_by_text("Autograded total: 1 /").wait_for(timeout=30_000)
+        assert last.locator(".jp-OutputArea-output").get_by_text("Traceback").count() == 0
 
 
 def test_learner_runs_coursekit_in_a_terminal_and_lessons_open_unchanged(lab_server, tmp_path):
     """File > New > Terminal, then `coursekit check` on the exercise, as the start page says; and a
     lesson opened, closed and opened again shows no unsaved changes and asks nothing on closing."""
-    from playwright.sync_api import sync_playwright
-
     exercise = syllabus.get("m01_right_tool").exercise_notebook.relative_to(REPO).as_posix()
     lesson = syllabus.get("m04_automation_bias").lesson_notebook.relative_to(REPO).as_posix()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        try:
-            _open_start_page(page, lab_server)
-            page.locator(".lm-MenuBar-itemLabel").get_by_text("File", exact=True).click()
-            page.locator(".lm-Menu-itemLabel").get_by_text("New", exact=True).first.click()
-            page.locator(".lm-Menu-itemLabel").get_by_text("Terminal", exact=True).first.click()
-            terminal = page.locator(".jp-Terminal").first
-            text = terminal.locator(".xterm-accessibility-tree")
-            text.wait_for(state="attached", timeout=30_000)
-            terminal.click()
-            # The marker is made by the shell ($((...))), so the echo of the typed line never matches it.
-            page.keyboard.type(f"coursekit check {exercise}; echo finished-$((40+2))\n")
-            text.get_by_text("finished-42").wait_for(state="attached", timeout=120_000)
-            shown = text.text_content()
-            assert "Autograded total:" in shown and "command not found" not in shown, shown
+    with _browser_page(tmp_path / "terminal-lesson.png") as page:
+        _open_start_page(page, lab_server)
+        page.locator(".lm-MenuBar-itemLabel").get_by_text("File", exact=True).click()
+        page.locator(".lm-Menu-itemLabel").get_by_text("New", exact=True).first.click()
+        page.locator(".lm-Menu-itemLabel").get_by_text("Terminal", exact=True).first.click()
+        terminal = page.locator(".jp-Terminal").first
+        text = terminal.locator(".xterm-accessibility-tree")
+        text.wait_for(state="attached", timeout=30_000)
+        terminal.click()
+        # The marker is made by the shell ($((...))), so the echo of the typed line never matches it.
+        page.keyboard.type(f"coursekit check {exercise}; echo finished-$((40+2))\n")
+        text.get_by_text("finished-42").wait_for(state="attached", timeout=120_000)
+        shown = text.text_content()
+        assert "Autograded total:" in shown and "command not found" not in shown, shown
 
-            for _ in range(2):   # opened, closed, opened again
-                page.goto(f"{lab_server}/lab/tree/{lesson}", wait_until="domcontentloaded")
-                page.locator(".lm-TabBar-tab.jp-mod-current").get_by_text("lesson.ipynb").wait_for(timeout=60_000)
-                page.locator(".jp-NotebookPanel:visible .jp-Cell").first.wait_for(timeout=60_000)
-                page.locator(".jp-StatusBar-Widget").get_by_text("| Idle").wait_for(timeout=60_000)
-                page.wait_for_timeout(2_000)       # JupyterLab updates a notebook's metadata once its kernel is up
-                tab = page.locator(".lm-TabBar-tab.jp-mod-current")
-                assert "jp-mod-dirty" not in (tab.get_attribute("class") or ""), "the lesson shows unsaved changes"
-                # Its stored widgets are drawn, not printed as a line of text (the notebook is trusted).
-                assert page.get_by_text("ReviewWidget(children=").count() == 0
-                tab.locator(".lm-TabBar-tabCloseIcon").click()
-                page.wait_for_timeout(1_000)
-                assert page.locator(".jp-Dialog").count() == 0, "closing the lesson asked to save it"
-        finally:
-            page.screenshot(path=str(tmp_path / "terminal-lesson.png"))
-            browser.close()
+        for _ in range(2):   # opened, closed, opened again
+            page.goto(f"{lab_server}/lab/tree/{lesson}", wait_until="domcontentloaded")
+            page.locator(".lm-TabBar-tab.jp-mod-current").get_by_text("lesson.ipynb").wait_for(timeout=60_000)
+            page.locator(".jp-NotebookPanel:visible .jp-Cell").first.wait_for(timeout=60_000)
+            page.locator(".jp-StatusBar-Widget").get_by_text("| Idle").wait_for(timeout=60_000)
+            page.wait_for_timeout(2_000)       # JupyterLab updates a notebook's metadata once its kernel is up
+            tab = page.locator(".lm-TabBar-tab.jp-mod-current")
+            assert "jp-mod-dirty" not in (tab.get_attribute("class") or ""), "the lesson shows unsaved changes"
+            # Its stored widgets are drawn, not printed as a line of text (the notebook is trusted).
+            assert page.get_by_text("ReviewWidget(children=").count() == 0
+            tab.locator(".lm-TabBar-tabCloseIcon").click()
+            page.wait_for_timeout(1_000)
+            assert page.locator(".jp-Dialog").count() == 0, "closing the lesson asked to save it"
 
 
 def test_trainer_sees_the_instructor_tools(trainer_lab, tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        try:
-            _open_start_page(page, trainer_lab)
-            assert "solutions" in _listed(page)
-            page.locator(".lm-MenuBar-itemLabel").get_by_text("Nbgrader").wait_for(timeout=30_000)
-            page.locator(".lm-MenuBar-itemLabel").get_by_text("Nbgrader").click()
-            page.locator(".lm-Menu-itemLabel").get_by_text("Formgrader").first.wait_for(timeout=10_000)
-        finally:
-            page.screenshot(path=str(tmp_path / "trainer.png"))
-            browser.close()
+    with _browser_page(tmp_path / "trainer.png") as page:
+        _open_start_page(page, trainer_lab)
+        assert "solutions" in _listed(page)
+        page.locator(".lm-MenuBar-itemLabel").get_by_text("Nbgrader").wait_for(timeout=30_000)
+        page.locator(".lm-MenuBar-itemLabel").get_by_text("Nbgrader").click()
+        page.locator(".lm-Menu-itemLabel").get_by_text("Formgrader").first.wait_for(timeout=10_000)
