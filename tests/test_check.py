@@ -84,6 +84,22 @@ def test_killed_kernel_is_a_failure_not_a_zero(mini_course, learner_home, capsys
     assert out["status"] == "failed" and out["reason"].startswith("kernel died")
 
 
+def test_course_update_that_renames_a_question_does_not_stop_checks(mini_course, learner_home, capsys, tmp_path):
+    """A learner checked before the course renamed a question: nbgrader would refuse to regenerate
+    the module while the old submission refers to the old cell, so every later check failed."""
+    assert _check_json(_release(mini_course), capsys)["status"] == "graded"
+    solution = mini_course / "solutions" / minicourse.MODULE / "exercise.ipynb"
+    nb = nbformat.read(solution, as_version=4)
+    for cell in nb.cells:
+        if cell.metadata["nbgrader"].get("grade_id") == "q2":
+            cell.metadata["nbgrader"]["grade_id"] = "q2_ratio"
+    nbformat.write(nb, solution)
+
+    out = _check_json(_copy_out(solution, tmp_path), capsys)
+    assert out["status"] == "graded" and out["total"] == out["max"] == 5
+    assert {q["grade_id"] for q in out["questions"]} == {"q1", "q2_ratio", "w1_memo"}
+
+
 def test_human_output_lists_each_question(mini_course, learner_home, capsys):
     assert main(["check", str(_release(mini_course))]) == 0
     text = capsys.readouterr().out

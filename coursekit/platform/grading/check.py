@@ -36,8 +36,26 @@ def prepare_course(module, root: Path) -> None:
     if stamp.exists() and stamp.read_text() == digest and (root / "gradebook.db").exists():
         return
     release.copy_source(src, root / "source" / module.id)
+    forget_outdated_check(root, module.id)
     release.generate(root, module.id, what="prepare the module for checking")
     fileio.atomic_write_text(stamp, digest)
+
+
+def forget_outdated_check(root: Path, module_id: str) -> None:
+    """Drop the learner's last check of an earlier version of this module from the personal gradebook.
+
+    nbgrader refuses to regenerate an assignment whose graded cells changed while a submission
+    refers to them. The check that follows grades the learner's notebook again and replaces that
+    submission anyway (nbgrader keeps one per learner and module), so nothing counted is lost;
+    without this, a course update that adds or renames a question would stop ``coursekit check``.
+    """
+    from coursekit.platform.nbgrader_adapter import gradebook
+
+    if not (root / "gradebook.db").exists():
+        return
+    with gradebook.open_gradebook(f"sqlite:///{root / 'gradebook.db'}", paths.COURSE_ID) as gb:
+        if paths.SELF_LEARNER_ID in gradebook.submitted_learners(gb, module_id):
+            gb.remove_submission(module_id, paths.SELF_LEARNER_ID)
 
 
 def identify_module(nb, path: Path):
