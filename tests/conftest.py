@@ -10,6 +10,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # nbgrader calls `alembic` from the environment's bin/.
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
 
+# `coursekit check` grades cold in the tests, except where a test turns the warm grader on
+# (tests/test_warm_grader.py): a warm grader stays after the check that started it, and no test
+# may leave one behind.
+os.environ["COURSEKIT_WARM_GRADER"] = "0"
+
 from postgres import postgres  # noqa: E402,F401  (the throw-away PostgreSQL server: tests/postgres.py)
 
 

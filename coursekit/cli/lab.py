@@ -223,6 +223,11 @@ def run(args) -> int:
         workspace.trust([root / START_PAGE, *(m.lesson_notebook for m in syllabus.modules())])
     cmd = lab_command(args.port, args.no_browser, getattr(args, "extra", None), trainer=trainer, folder=folder)
     env = lab_environment(root, trainer)
+    if not trainer:
+        # Warm the grader behind `coursekit check` now, so that even the first check is quick.
+        from coursekit.platform.grading import warmgrader
+
+        warmgrader.start_background(every_module=True, env=env)
     who = "the whole course, with the instructor tools" if trainer else f"your workspace ({folder})"
     print(f"Opening {who} in JupyterLab. Stop it with Ctrl+C in this window.", flush=True)
     if os.name == "posix":

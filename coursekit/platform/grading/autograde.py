@@ -115,22 +115,35 @@ def _worker(root: str, module_id: str, student: str, db_url: str | None, limits:
     remove_stale_scratch()
     scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
     try:
-        source = json.loads((Path(root) / "source" / module_id / f"{NOTEBOOK}.ipynb").read_text(encoding="utf-8"))
-        runner = byvalue.Runner.start(scratch, byvalue.imports_of(source))   # warms up while nbgrader loads
+        runner = byvalue.Runner.start(scratch, module_imports(Path(root), module_id))   # warms up while nbgrader loads
         from coursekit.platform.nbgrader_adapter.config import preload
 
         preload()
         try:
-            out = grade_submission(Path(root), module_id, student, runner, lim, scratch,
-                                   lambda extra: nbgrader_adapter.api(Path(root), db_url, extra), isolate=isolate)
-            if out["success"]:
-                out["scores"] = _scores(Path(root), module_id, student, db_url)
-            return out
+            return grade_and_score(Path(root), module_id, student, db_url, lim, runner, scratch, isolate=isolate)
         finally:
             runner.close()
     finally:
         isolation.kill_descendants()
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def module_imports(root: Path, module_id: str) -> list[str]:
+    """What the module's notebook imports: the modules its grading runner loads before forking."""
+    from coursekit.platform.grading import byvalue
+
+    source = json.loads((root / "source" / module_id / f"{NOTEBOOK}.ipynb").read_text(encoding="utf-8"))
+    return byvalue.imports_of(source)
+
+
+def grade_and_score(root: Path, module_id: str, student: str, db_url: str | None, limits: Limits, runner,
+                    workdir: Path, *, isolate: bool = True) -> dict:
+    """Grade one submission with a warm ``runner``, record it with nbgrader, and read back its scores."""
+    out = grade_submission(root, module_id, student, runner, limits, workdir,
+                           lambda extra: nbgrader_adapter.api(root, db_url, extra), isolate=isolate)
+    if out["success"]:
+        out["scores"] = _scores(root, module_id, student, db_url)
+    return out
 
 
 REASONS = {
@@ -158,10 +171,21 @@ def _reason_from_log(text: str) -> str:
 
 
 def run_autograde(root: Path, module_id: str, student: str, limits: Limits, db_url: str | None = None,
-                  *, isolate: bool = True) -> RunResult:
-    """Autograde ``submitted/<student>/<module_id>`` in a child process with a wall-clock limit."""
-    payload = json.dumps({"root": str(root), "module_id": module_id, "student": student,
-                          "db_url": db_url, "limits": limits.as_dict(), "isolate": isolate})
+                  *, isolate: bool = True, warm: bool = False) -> RunResult:
+    """Autograde ``submitted/<student>/<module_id>`` in a child process with a wall-clock limit.
+
+    ``warm``: hand it to the learner's warm grader (:mod:`~coursekit.platform.grading.warmgrader`)
+    when one can take it; otherwise, or when it fails to answer, grade in a new process.
+    """
+    job = {"root": str(root), "module_id": module_id, "student": student,
+           "db_url": db_url, "limits": limits.as_dict(), "isolate": isolate}
+    if warm:
+        from coursekit.platform.grading import warmgrader
+
+        data = warmgrader.grade(job, limits.notebook_timeout + 30 + warmgrader.START_WAIT_SECONDS)
+        if data is not None:
+            return result_of(data)
+    payload = json.dumps(job)
     env = dict(os.environ)
     env.setdefault("PYTHONHASHSEED", "0")
     proc = subprocess.Popen(
@@ -179,6 +203,11 @@ def run_autograde(root: Path, module_id: str, student: str, limits: Limits, db_u
         data = json.loads(last)
     except json.JSONDecodeError:
         return RunResult(False, f"grader crashed (exit {proc.returncode}): {_reason_from_log(err)}", err)
+    return result_of(data, err)
+
+
+def result_of(data: dict, err: str = "") -> RunResult:
+    """A grading process's answer (what :func:`_worker` returns) as a :class:`RunResult`."""
     log = data.get("log", "") + data.get("error", "")
     if not data.get("success"):
         return RunResult(False, data.get("reason") or _reason_from_log(log + err), log, data.get("isolation", ""))
@@ -196,8 +225,12 @@ def _kill_group(proc: subprocess.Popen) -> None:
 if __name__ == "__main__":
     args = json.loads(sys.argv[1])
     try:
-        print(json.dumps(_worker(**args)))
+        print(json.dumps(_worker(**args)), flush=True)
     except Exception as exc:  # report, never hang: the parent turns this into a 'failed' status
         import traceback
-        print(json.dumps({"success": False, "error": traceback.format_exc(), "log": ""}))
-        sys.exit(1)
+        print(json.dumps({"success": False, "error": traceback.format_exc(), "log": ""}), flush=True)
+        os._exit(1)
+    # The grades are committed and the scratch folder is gone: skip the interpreter's slow shutdown
+    # (SQLAlchemy's and nbgrader's exit handlers), which the caller would wait for.
+    sys.stderr.flush()
+    os._exit(0)

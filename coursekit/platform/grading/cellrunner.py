@@ -371,6 +371,11 @@ def serve() -> None:
             continue
         spec = json.loads(line)
         out.write(json.dumps(_run_one(spec, shell, found)) + "\n")
+    # Each run has already ended its processes and removed its cgroup; what is left is the
+    # interpreter's own shutdown (IPython's and matplotlib's exit handlers), which takes most of a
+    # second that the grader would wait for.
+    out.flush()
+    os._exit(0)
 
 
 def _run_one(spec: dict, shell, found) -> dict:

@@ -108,7 +108,7 @@ def check(path: str | Path, limits: Limits | None = None) -> CheckResult:
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
     (submitted / "timestamp.txt").write_text(now)
 
-    run = autograde.run_autograde(root, module.id, student, limits)
+    run = autograde.run_autograde(root, module.id, student, limits, warm=True)
     if not run.ok:
         return CheckResult(module.id, module.title, RunStatus.FAILED, run.reason, isolation=run.isolation)
     graded_nb = notebooks.read(root / "autograded" / student / module.id / f"{gradebook.NOTEBOOK}.ipynb")
