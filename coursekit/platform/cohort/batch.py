@@ -10,15 +10,14 @@ variant would pay those seconds of start-up for every variant.
 from __future__ import annotations
 
 import json
-import os
 import queue
 import shutil
-import sys
 import time
 from pathlib import Path
 
 from coursekit.platform import notebooks, paths
 from coursekit.platform.cohort.folder import CONFIG_NAME
+from coursekit.platform.cohort.workers import Worker, worker_env
 from coursekit.platform.grading.limits import Limits
 
 POLL_SECONDS = 2
@@ -33,20 +32,17 @@ def grade_all(root: Path, module_id: str, learners: list[str], limits: Limits, w
     """Autograde ``root/submitted/<learner>/<module_id>`` for each learner (the release generated and
     ``root/gradebook.db`` made already). Returns, per learner, the worker's answer: ``{"ok": True, ...}``
     with the grades in :func:`scratch_db`, or ``{"ok": False, "reason": ...}``."""
-    from coursekit.platform.cohort.grade import _Worker
     from coursekit.platform.grading.byvalue import imports_of
 
     root = Path(root)
     if not (root / CONFIG_NAME).exists():      # the workers open the folder as a cohort's
         shutil.copyfile(paths.course_config_file(), root / CONFIG_NAME)
-    env = dict(os.environ, COURSEKIT_PARENT_PID=str(os.getpid()))
-    env.setdefault("MPLBACKEND", "Agg")
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env = worker_env()
     preload = imports_of(notebooks.read(root / "source" / module_id / "exercise.ipynb"))
     events: queue.Queue = queue.Queue()
     pending, results, ids = list(learners), {}, iter(range(len(learners)))
     wall = limits.notebook_timeout + 30
-    pool = [_Worker(i, root / "workers", env, limits, events, preload) for i in range(max(1, min(workers, len(learners))))]
+    pool = [Worker(i, root / "workers", env, limits, events, preload) for i in range(max(1, min(workers, len(learners))))]
 
     def dispatch(w) -> None:
         w.job = None

@@ -35,10 +35,8 @@ import os
 import queue
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -47,7 +45,7 @@ from pathlib import Path
 from coursekit.errors import UsageError
 from coursekit.platform import fileio, notebooks
 from coursekit.platform.cohort.folder import NOTEBOOK, Cohort, sha256_file
-from coursekit.platform.grading import autograde
+from coursekit.platform.cohort.workers import Worker, worker_env
 from coursekit.platform.grading import limits as limits_mod
 from coursekit.platform.grading.limits import Limits
 from coursekit.platform.nbgrader_adapter import gradebook as nbgb
@@ -231,79 +229,6 @@ def template_db(cohort: Cohort, module_id: str) -> Path:
     return path
 
 
-# ---------------------------------------------------------------------------------------------
-# Worker processes
-
-class _Worker:
-    def __init__(self, idx: int, run_dir: Path, env: dict, limits: Limits, events: queue.Queue,
-                 preload: list[str] | None = None):
-        self.idx = idx
-        self.job: dict | None = None
-        self.deadline = 0.0
-        self.ready = False
-        self.dead = False
-        wdir = run_dir / f"w{idx}"
-        wdir.mkdir(parents=True, exist_ok=True)
-        self.dir = wdir
-        self.log = open(wdir / "worker.log", "ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "coursekit.platform.cohort.worker"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
-            env=env, start_new_session=True, text=True, encoding="utf-8", bufsize=1,
-        )
-        setup = {"limits": limits.as_dict(), "work_dir": str(wdir / "work"), "preload": preload}
-        self.proc.stdin.write(json.dumps(setup) + "\n")
-        self.proc.stdin.flush()
-        threading.Thread(target=self._read, args=(events,), daemon=True).start()
-
-    def _read(self, events: queue.Queue) -> None:
-        for line in self.proc.stdout:
-            events.put((self, line))
-        events.put((self, None))
-
-    def send(self, job: dict, wall: int) -> None:
-        self.job = job
-        self.deadline = time.monotonic() + wall
-        self.proc.stdin.write(json.dumps(job) + "\n")
-        self.proc.stdin.flush()
-
-    def kill(self) -> None:
-        """Kill the worker and every process under it (its kernel runs in a session of its own)."""
-        self.dead = True
-        try:
-            import psutil
-
-            kids = psutil.Process(self.proc.pid).children(recursive=True)
-        except Exception:
-            kids = []
-        for k in kids:
-            try:
-                k.kill()
-            except Exception:
-                pass
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError, AttributeError):
-            self.proc.kill()
-        self.proc.wait()
-        self.log.close()
-
-    def stop(self) -> None:
-        self.dead = True
-        try:
-            self.proc.stdin.close()
-            self.proc.wait(timeout=10)
-        except Exception:
-            self.kill()
-        self.log.close()
-
-    def log_tail(self) -> str:
-        try:
-            return (self.dir / "worker.log").read_text(encoding="utf-8", errors="replace")[-3000:]
-        except OSError:
-            return ""
-
-
 def default_workers() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -421,24 +346,21 @@ def _run(cohort, module_id, jobs, n_workers, limits, progress, db_writes, main_g
     from tqdm import tqdm
 
     run_dir = _new_run_dir(cohort)
-    env = dict(os.environ)
-    env["COURSEKIT_PARENT_PID"] = str(os.getpid())
-    env.setdefault("MPLBACKEND", "Agg")
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env = worker_env()
 
     events: queue.Queue = queue.Queue()
     pending = list(reversed(jobs))
     from coursekit.platform.grading.byvalue import imports_of
 
     preload = imports_of(notebooks.read(cohort.source_notebook(module_id)))
-    pool: list[_Worker] = []
+    pool: list[Worker] = []
     n_workers = min(n_workers, len(jobs))
     worker_ids = iter(range(10**9))
     # Workers take a few seconds to import nbgrader: start them first, and prepare the scratch
     # gradebook (usually cached) meanwhile.
     try:
         for _ in range(n_workers):
-            pool.append(_Worker(next(worker_ids), run_dir, env, limits, events, preload))
+            pool.append(Worker(next(worker_ids), run_dir, env, limits, events, preload))
         template = template_db(cohort, module_id) if db_writes == "merge" else None
     except BaseException:
         for w in pool:
@@ -460,7 +382,7 @@ def _run(cohort, module_id, jobs, n_workers, limits, progress, db_writes, main_g
         bar.set_postfix(counts, refresh=False)
         bar.update(1)
 
-    def dispatch(w: _Worker) -> None:
+    def dispatch(w: Worker) -> None:
         job = pending.pop()
         job = dict(job, id=next(counter), root=str(cohort.root), module=module_id)
         if template is not None:
@@ -492,7 +414,7 @@ def _run(cohort, module_id, jobs, n_workers, limits, progress, db_writes, main_g
         finish(Outcome(learner, GRADED, "", total.score, total.max_score, res.get("notes", []), total.pending,
                        res.get("seconds"), res.get("isolation", "")), job["sha256"])
 
-    def _handle(w: _Worker, line: str | None) -> None:
+    def _handle(w: Worker, line: str | None) -> None:
         if line is None:  # the worker died
             w.dead = True
             code = w.proc.wait()
@@ -527,7 +449,7 @@ def _run(cohort, module_id, jobs, n_workers, limits, progress, db_writes, main_g
             pool = [w for w in pool if not w.dead]
             busy = sum(bool(w.job) for w in pool)
             while len(pool) < n_workers and len(pool) < len(pending) + busy:
-                pool.append(_Worker(next(worker_ids), run_dir, env, limits, events, preload))
+                pool.append(Worker(next(worker_ids), run_dir, env, limits, events, preload))
             for w in pool:
                 if w.ready and w.job is None and pending:
                     dispatch(w)
