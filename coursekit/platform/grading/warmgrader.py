@@ -45,10 +45,10 @@ from coursekit.platform import paths
 IDLE_SECONDS = 600          # a learner between two checks of the same sitting (COURSEKIT_WARM_GRADER_IDLE)
 START_WAIT_SECONDS = 30     # for a new warm grader to take the job before the check grades cold
 MAX_REQUEST_BYTES = 64_000
-# What a grading process takes from its environment: a warm grader started with other values
-# would grade differently, so these are part of its key.
-ENV_KEYS = ("PATH", "LANG", "LC_ALL", "TZ", "PYTHONPATH", "COURSEKIT_ISOLATION", "COURSEKIT_ROOT",
-            "COURSEKIT_HOME")
+# What a grading process takes from its environment that could change a grade or where it is
+# recorded: a warm grader started with other values gives way. (Not PATH or the locale: a terminal's
+# start-up files may reorder them, and learner code is graded the same either way.)
+ENV_KEYS = ("TZ", "PYTHONPATH", "COURSEKIT_ISOLATION", "COURSEKIT_ROOT", "COURSEKIT_HOME")
 
 
 def enabled() -> bool:
