@@ -277,6 +277,46 @@ class _Server:
 
         self.runners[None if imports is None else tuple(imports)] = byvalue.Runner.start(self._runner_dir(), imports)
 
+    def rehearse(self) -> None:
+        """Grade a two-cell exercise once, in a course of its own, before any learner's check.
+
+        A grading process's first notebook costs about a second more than the next ones (nbgrader's
+        and SQLAlchemy's first use); a grader warmed ahead pays it now, not in the learner's first
+        check. Nothing of it is kept, and a failure here only means that cost stays.
+        """
+        import nbformat
+        from nbformat.v4 import new_code_cell, new_notebook
+
+        from coursekit.platform import notebooks
+        from coursekit.platform.grading import autograde
+        from coursekit.platform.grading.limits import Limits
+        from coursekit.platform.nbgrader_adapter import release
+
+        root = Path(tempfile.mkdtemp(dir=self.scratch, prefix="rehearsal-"))
+        try:
+            def meta(**kw):
+                return {"nbgrader": {"schema_version": 3, "solution": False, "locked": False, "grade": False, **kw}}
+
+            nb = new_notebook(cells=[
+                new_code_cell("### BEGIN SOLUTION\nanswer = 2\n### END SOLUTION", metadata=meta(solution=True, grade_id="a")),
+                new_code_cell("assert answer == 2", metadata=meta(grade=True, locked=True, points=1, grade_id="t")),
+            ])
+            nb.metadata["kernelspec"] = dict(notebooks.KERNELSPEC)
+            (root / "src").mkdir()
+            nbformat.write(nb, root / "src" / f"{autograde.NOTEBOOK}.ipynb")
+            release.copy_source(root / "src", root / "source" / "rehearsal")
+            release.generate(root, "rehearsal", what="rehearse")
+            submitted = root / "submitted" / "self" / "rehearsal"
+            submitted.mkdir(parents=True)
+            shutil.copy(root / "release" / "rehearsal" / f"{autograde.NOTEBOOK}.ipynb", submitted)
+            (submitted / "timestamp.txt").write_text("2026-01-01 00:00:00.000000 UTC")
+            runner = self.runner_for([])
+            autograde.grade_and_score(root, "rehearsal", "self", None, Limits(), runner, root / "work")
+        except Exception as exc:
+            print(f"rehearsal failed (the first check will take longer): {exc!r}"[:500], file=sys.stderr, flush=True)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+
     def runner_for(self, imports: list[str]):
         from coursekit.platform.grading import byvalue
 
@@ -378,6 +418,8 @@ def serve(every_module: bool = False, imports: list[str] | None = None) -> int:
         if every_module or imports:
             server.warm(None if every_module else imports)   # in its own process, while nbgrader loads here
         preload()
+        if every_module:
+            server.rehearse()
         listener.settimeout(float(os.environ.get("COURSEKIT_WARM_GRADER_IDLE") or IDLE_SECONDS))
         while True:
             try:
