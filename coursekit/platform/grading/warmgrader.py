@@ -101,11 +101,17 @@ def _token(where: Path) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        value = secrets.token_hex(32).encode()
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(value)
-        return value
+        # written whole under another name, then linked: whoever links first wins, and nobody
+        # reads a token half written
+        fd, tmp = tempfile.mkstemp(dir=where, prefix=".token-")      # mode 0600
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(secrets.token_hex(32).encode())
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
+        finally:
+            os.unlink(tmp)
+        return path.read_bytes()
 
 
 # --- the client side: `coursekit check` ---------------------------------------------------------
