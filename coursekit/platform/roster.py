@@ -28,6 +28,7 @@ import re
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from coursekit.errors import UsageError
@@ -106,7 +107,8 @@ def read(path: str | Path, *, profiles=None, names: bool = False) -> pd.DataFram
     df = df[keep]
     df.index = pd.RangeIndex(2, len(df) + 2)            # the spreadsheet's row numbers
     for col in keep:
-        df[col] = df[col].str.strip()
+        if _has_edge_space(df[col]):
+            df[col] = df[col].str.strip()
     df = df[(df != "").any(axis=1)]                      # blank lines, e.g. at the end of an export
     if df.empty:
         raise UsageError(f"{path}: the roster has a header but no staff; add one row per member of staff")
@@ -127,9 +129,14 @@ def _check(path: Path, df: pd.DataFrame, profiles: list | None) -> None:
 
     ids = df["learner_id"]
     first(ids == "", "learner_id", "is empty; give every member of staff an id", 0)
-    first((ids != "") & ~ids.str.fullmatch(ID_PATTERN.pattern), "learner_id",
-          "is not a valid id; use letters, digits, '.', '-' and '_' only (no spaces), at most 64 characters", 1)
-    lower = ids.str.lower()
+    valid = _all_match(ids, ID_PATTERN.pattern)
+    if not valid:
+        first((ids != "") & ~ids.str.fullmatch(ID_PATTERN.pattern), "learner_id",
+              "is not a valid id; use letters, digits, '.', '-' and '_' only (no spaces), at most 64 characters", 1)
+    if valid:    # ASCII ids without line breaks: lowered in one go
+        lower = pd.Series("\n".join(ids.tolist()).lower().split("\n"), index=ids.index, dtype=ids.dtype)
+    else:
+        lower = ids.str.lower()
     dup = lower.duplicated(keep="first") & (ids != "")
     if dup.any():
         row = int(dup.idxmax())
@@ -138,7 +145,7 @@ def _check(path: Path, df: pd.DataFrame, profiles: list | None) -> None:
                                                "lower case count as the same); every member of staff needs one row"))
     for order, col in enumerate(("department", "profile"), start=3):
         first(df[col] == "", col, f"is empty; every member of staff needs a {col}", order)
-        first(df[col].str.fullmatch(EMAIL_LIKE), col,
+        first(_each_distinct(df[col], lambda v: re.fullmatch(EMAIL_LIKE, v) is not None), col,
               "looks like an email address; a report would publish it: check the columns of the export", order)
     unknown = (df["profile"] != "") & ~df["profile"].isin(profiles or ())
     if profiles is not None and unknown.any():
@@ -146,25 +153,89 @@ def _check(path: Path, df: pd.DataFrame, profiles: list | None) -> None:
         problems.append((int(unknown.idxmax()), 5, "profile", f"unknown profile {bad!r}; use one of: "
                          f"{', '.join(profiles)} (see competencies/profiles.yml)"))
     if "first_name" in df.columns and "last_name" in df.columns:
-        people = _full_names(df)
         for order, col in enumerate(("department", "profile"), start=6):
-            first(df[col].str.lower().isin(people), col,
+            people = _full_names(df, {v.lower() for v in df[col].unique()})
+            first(_each_distinct(df[col], lambda v: v.lower() in people), col,
                   "is a person's name from the name columns; a report would publish it: check the columns", order)
     if "email" in df.columns:
         email = df["email"]
-        first((email != "") & ~email.str.fullmatch(EMAIL_LIKE), "email",
-              "is not an email address; fix it or leave it empty", 8)
+        if not _all_match(email[email != ""], EMAIL_LIKE):
+            first((email != "") & ~email.str.fullmatch(EMAIL_LIKE), "email",
+                  "is not an email address; fix it or leave it empty", 8)
     if problems:
         row, _, field, problem = min(problems)
         raise _fail(path, row, field, problem)
 
 
-def _full_names(df: pd.DataFrame) -> set:
-    """Everyone's name as it might be typed into another column: "Ann Lee", "Lee Ann", "Lee, Ann"."""
-    given, family = df["first_name"].str.lower(), df["last_name"].str.lower()
-    both = (given != "") & (family != "")
-    g, f = given[both], family[both]
-    return set(g + " " + f) | set(f + " " + g) | set(f + ", " + g)
+def _full_names(df: pd.DataFrame, wanted: set) -> set:
+    """Those of ``wanted`` (lower case) that are someone's name as it might be typed into another
+    column: "Ann Lee", "Lee Ann", "Lee, Ann".
+
+    Each wanted text is split at its spaces into the (given, family) pairs it could be, and only
+    those pairs are looked for among the staff: a few distinct values, not every person's name.
+    """
+    pairs = {}                                          # (given, family) -> the wanted texts it spells
+    for text in wanted:
+        for i, ch in enumerate(text):
+            if ch == " ":
+                pairs.setdefault((text[:i], text[i + 1:]), set()).add(text)        # "ann lee"
+                pairs.setdefault((text[i + 1:], text[:i]), set()).add(text)        # "lee ann"
+                if i and text[i - 1] == ",":
+                    pairs.setdefault((text[i + 1:], text[:i - 1]), set()).add(text)   # "lee, ann"
+    if not pairs:
+        return set()
+    given, family = _lowered(df["first_name"]), _lowered(df["last_name"])
+    near = given.isin({g for g, _ in pairs}) & family.isin({f for _, f in pairs}) & (given != "") & (family != "")
+    found = set()
+    for g, f in zip(given[near].tolist(), family[near].tolist()):
+        found |= pairs.get((g, f), set())
+    return found
+
+
+def _lowered(col: pd.Series) -> pd.Series:
+    """``col.str.lower()``, lowering each distinct value once."""
+    codes, uniques = pd.factorize(col)
+    return pd.Series(pd.Index([u.lower() for u in uniques], dtype=object).take(codes), index=col.index, dtype=object)
+
+
+def _each_distinct(col: pd.Series, test) -> pd.Series:
+    """A row mask: ``test`` (text -> bool) of each row's value, run once per distinct value."""
+    codes, uniques = pd.factorize(col)
+    hit = np.array([bool(test(u)) for u in uniques] + [False], dtype=bool)
+    return pd.Series(hit[codes], index=col.index)
+
+
+def _joined(col: pd.Series, sep: str) -> str | None:
+    """The column's values joined by ``sep``; None when a value contains ``sep`` itself."""
+    values = col.tolist()
+    text = sep.join(values)
+    return text if text.count(sep) == max(len(values) - 1, 0) else None
+
+
+def _all_match(col: pd.Series, pattern: str) -> bool:
+    """Whether every value matches ``pattern`` whole, found by one regular expression over the
+    joined column (False also when that cannot tell: a value with a line break)."""
+    text = _joined(col, "\n")
+    if text is None:
+        return False
+    if not text:
+        return len(col) == 0 or re.fullmatch(pattern, "") is not None
+    return re.fullmatch(f"(?:{pattern})(?:\n(?:{pattern}))*", text) is not None
+
+
+_SPACE_AFTER_SEP = re.compile(r"\x00\s")
+
+
+def _has_edge_space(col: pd.Series) -> bool:
+    """Whether some value starts or ends with white space (True also when that cannot tell).
+
+    Looks for white space after a separator in the joined values, and in them reversed (a
+    pattern that starts with a plain character is found much faster than one with a choice)."""
+    text = _joined(col, "\x00")
+    if text is None:
+        return True
+    return (text[:1].isspace() or text[-1:].isspace() or _SPACE_AFTER_SEP.search(text) is not None
+            or _SPACE_AFTER_SEP.search(text[::-1]) is not None)
 
 
 def _known_profiles() -> list | None:
