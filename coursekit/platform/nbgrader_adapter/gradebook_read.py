@@ -292,6 +292,44 @@ def _parse_ints(text: str | None, width: int) -> np.ndarray:
     return np.fromstring(text, dtype=np.int64, sep=",").reshape(-1, width)
 
 
+def _text_id(column: str) -> str:
+    """SQL: the 32-byte id in ``column``, or a placeholder that matches nothing when it is not 32 bytes."""
+    return f"CASE WHEN length(CAST({column} AS BLOB)) = {_ID_BYTES} THEN {column} ELSE '{_ID_PLACEHOLDER}' END"
+
+
+# The grades' cells are matched the same way as their submitted notebooks, which spares SQLite a
+# lookup in base_cell's index per grade: a gradebook has a few hundred cells, told apart here by
+# the first 8 bytes of their ids (and every grade's whole id is then compared with its cell's).
+# When two cells share their first 8 bytes, or an id is not 32 bytes, SQLite joins base_cell.
+
+def _cell_keys(rows) -> tuple | None:
+    """(sorted first 8 bytes of each cell id as uint64, the ids' 32 bytes in that order, rowids),
+    or None when the cells cannot be told apart that way."""
+    if not rows or any(not isinstance(r[1], bytes) or len(r[1]) != _ID_BYTES for r in rows):
+        return None
+    ids = np.frombuffer(b"".join(r[1] for r in rows), dtype=f"S{_ID_BYTES}")
+    words = ids.view(np.uint64).reshape(len(rows), _ID_BYTES // 8)
+    order = np.argsort(words[:, 0], kind="stable")
+    first = words[order, 0]
+    if len(first) > 1 and (first[1:] == first[:-1]).any():
+        return None
+    return first, words[order], np.array([r[0] for r in rows], dtype=np.int64)[order]
+
+
+def _cell_of(ids: bytes | None, keys: tuple) -> np.ndarray:
+    """Each grade's cell rowid (0: no such cell), from the grades' cell ids, 32 bytes each."""
+    first, words, rowid = keys
+    if not ids:
+        return np.empty(0, dtype=np.int64)
+    if len(ids) % _ID_BYTES:
+        raise sqlite3.DatabaseError("the grades' cell ids are not 32 bytes each")
+    n = len(ids) // _ID_BYTES
+    grade = np.frombuffer(ids, dtype=np.uint64).reshape(n, _ID_BYTES // 8)
+    pos = np.clip(np.searchsorted(first, grade[:, 0]), 0, len(first) - 1)
+    same = (words[pos] == grade).all(axis=1)
+    return np.where(same, rowid[pos], 0)
+
+
 class PendingRead:
     """A gradebook being read; ``result()`` waits for it. ``cancel()`` stops the queries."""
 
@@ -316,14 +354,18 @@ class PendingRead:
         """The grades in rows ``lo <= rowid < hi`` (runs in a worker thread): each one's submitted
         notebook rowid (None when the join packs it into the text instead), and the packed text."""
         con = self._connect()
+        cells = None
         try:
-            score = f"(bc.rowid << {_SCORE_BITS}) | ({_SCORE_CODE})"
+            if self._cells_text is not None:
+                score, cell_join = _SCORE_CODE, ""
+            else:
+                score, cell_join = f"(bc.rowid << {_SCORE_BITS}) | ({_SCORE_CODE})", "JOIN base_cell bc ON bc.id = g.cell_id "
             if self._ids_by_text:
-                nb_id = (f"CASE WHEN length(CAST(g.notebook_id AS BLOB)) = {_ID_BYTES} THEN g.notebook_id "
-                         f"ELSE '{_ID_PLACEHOLDER}' END")
-                sql = (f"SELECT CAST(group_concat({nb_id}, '') AS BLOB), group_concat({score}) "
-                       "FROM grade g JOIN base_cell bc ON bc.id = g.cell_id WHERE g.rowid >= ? AND g.rowid < ?")
-                ids, text = con.execute(sql, (lo, hi)).fetchone()
+                cell_text = (f"CAST(group_concat({_text_id('g.cell_id')}, '') AS BLOB)" if self._cells_text is not None
+                             else "NULL")
+                sql = (f"SELECT CAST(group_concat({_text_id('g.notebook_id')}, '') AS BLOB), {cell_text}, "
+                       f"group_concat({score}) FROM grade g {cell_join}WHERE g.rowid >= ? AND g.rowid < ?")
+                ids, cells, text = con.execute(sql, (lo, hi)).fetchone()
             else:
                 packed = f"(sn.rowid << {_CELL_BITS + _SCORE_BITS}) | {score}"
                 sql = (f"SELECT NULL, group_concat({packed}) "
@@ -335,7 +377,9 @@ class PendingRead:
         if self._ids_by_text:
             # matched here, while the caller may still be busy: 8 bytes a grade wait for it, not 32
             ids = self._submission_of(ids, self._sn_future.result())
-        return ids, text
+            if self._cells_text is not None:
+                cells = _cell_of(cells, self._cells_text)
+        return ids, cells, text
 
     def _notebook_ids(self) -> tuple:
         """Every submitted notebook's id (sorted, as 32-byte strings) and rowid in that order."""
@@ -376,12 +420,16 @@ class PendingRead:
 
         Done by the caller, not the worker threads: numpy here would compete with them for the GIL.
         """
-        ids, text = part                    # ids: each grade's submitted notebook rowid, or None
+        ids, cells, text = part             # each grade's submitted notebook rowid and cell rowid, or None
         values = _parse_ints(text, 1)[:, 0]
         del text
         code = values & _MASK
+        if cells is None:
+            cells = (values >> _SCORE_BITS) & _CELL_MASK
+        elif len(cells) != len(values):
+            raise sqlite3.DatabaseError("the grades' cells and scores do not line up")
         score = np.where(code == 0, np.nan, ((code & _CODE_MASK) - 1) / 1000.0)
-        keep, item, share = _shares(self._tables, (values >> _SCORE_BITS) & _CELL_MASK, score, (code >> 19) == 1)
+        keep, item, share = _shares(self._tables, cells, score, (code >> 19) == 1)
         if self._ids_by_text:
             if len(ids) != len(values):
                 raise sqlite3.DatabaseError("the grades' ids and scores do not line up")
@@ -417,6 +465,8 @@ class PendingRead:
             max_bc = con.execute("SELECT MAX(rowid) FROM base_cell").fetchone()[0] or 0
             self._ids_by_text = con.execute("SELECT NOT EXISTS (SELECT 1 FROM submitted_notebook "
                                             f"WHERE length(CAST(id AS BLOB)) != {_ID_BYTES})").fetchone()[0] == 1
+            self._cells_text = (_cell_keys(con.execute("SELECT rowid, CAST(id AS BLOB) FROM base_cell").fetchall())
+                                if self._ids_by_text else None)
         except sqlite3.Error as exc:
             raise UsageError(f"{gb.label}: cannot read the gradebook ({exc}); is it an nbgrader SQLite gradebook?")
         finally:
