@@ -500,6 +500,46 @@ class PendingRead:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
 
+    def stream(self) -> "Stream":
+        """The gradebook's submissions now, and its grades slice by slice as they are read, so that
+        a caller can reduce each slice and let it go (memory then follows people, not grades)."""
+        if self.gb.sqlite_path is None or self.cells is None:
+            raw = _read_sqlalchemy(self.gb, self.tags, None)
+            return Stream(raw.student_ids, raw.sub_code, raw.sub_time,
+                          iter([(raw.g_sub, raw.g_item, raw.g_frac)]), raw.pending)
+        try:
+            subs, students_rows = self._subs_future.result()
+        except sqlite3.Error as exc:
+            self._pool.shutdown(wait=False)
+            raise UsageError(f"{self.gb.label}: cannot read the gradebook ({exc})")
+        st_id, sub_key, sub_code, times = self._submissions(subs, students_rows)
+        return Stream(st_id, sub_code, times, self._slices(sub_key), 0)
+
+    def _slices(self, sub_key: np.ndarray):
+        """Each slice's (submission position or -1, item, share or NaN when pending), in order."""
+        try:
+            for k in range(len(self._futures)):
+                part = self._futures[k].result()
+                self._futures[k] = None            # the slice's texts go as soon as it is decoded
+                sn, item, share = self._decode(part)
+                del part
+                yield _lookup(sub_key, sn), item, share
+        except sqlite3.Error as exc:
+            raise UsageError(f"{self.gb.label}: cannot read the gradebook ({exc})")
+        finally:
+            self._pool.shutdown(wait=False)
+
+    @staticmethod
+    def _submissions(subs: np.ndarray, students_rows: list) -> tuple:
+        """(learner ids, submitted notebook rowids, each one's learner position, times)."""
+        st_rowid = np.array([r[0] for r in students_rows], dtype=np.int64)
+        st_id = np.array([r[1] for r in students_rows], dtype=object)
+        pos = _lookup(st_rowid, subs[:, 1])
+        ok = pos >= 0
+        ms = subs[ok, 2]
+        times = np.where(ms < 0, np.datetime64("NaT"), ms.astype("datetime64[ms]")).astype("datetime64[ns]")
+        return st_id, subs[ok, 0], pos[ok], times
+
     def result(self, students=None) -> Raw:
         if self.gb.sqlite_path is None or self.cells is None:
             return _read_sqlalchemy(self.gb, self.tags, students)
@@ -510,14 +550,20 @@ class PendingRead:
             raise UsageError(f"{self.gb.label}: cannot read the gradebook ({exc})")
         finally:
             self._pool.shutdown(wait=False)
-        st_rowid = np.array([r[0] for r in students_rows], dtype=np.int64)
-        st_id = np.array([r[1] for r in students_rows], dtype=object)
-        pos = _lookup(st_rowid, subs[:, 1])
-        ok = pos >= 0
-        ms = subs[ok, 2]
-        times = np.where(ms < 0, np.datetime64("NaT"), ms.astype("datetime64[ms]")).astype("datetime64[ns]")
+        st_id, sub_key, sub_code, times = self._submissions(subs, students_rows)
         g_sub, g_item, g_share = (_take_column(parts, i, dt) for i, dt in enumerate((np.int64, np.int32, np.float64)))
-        return _finish(self.gb, subs[ok, 0], pos[ok], st_id, times, g_sub, g_item, g_share, students)
+        return _finish(self.gb, sub_key, sub_code, st_id, times, g_sub, g_item, g_share, students)
+
+
+@dataclass
+class Stream:
+    """A gradebook being read slice by slice (:meth:`PendingRead.stream`)."""
+
+    student_ids: np.ndarray        # the gradebook's learner ids (object)
+    sub_code: np.ndarray           # per submission: position in student_ids
+    sub_time: np.ndarray           # per submission: datetime64[ns], NaT when not recorded
+    slices: object                 # iterator of (submission position or -1, item, share or NaN: pending)
+    pending: int = 0               # pending answers already left out of the slices
 
 
 def _take_column(parts: list, i: int, dtype) -> np.ndarray:
@@ -606,32 +652,38 @@ def read_gradebook(gradebook: str | Path | Gradebook, tags: "Tags", *, source: s
 class Merged:
     """The roster's evidence from all gradebooks, as the steps by which each best result arrived.
 
-    One entry per (member of staff, item) result that improved on what came before it, in time
-    order: ``gain`` is how much it raised the best share of the item's points so far (the whole
-    share for the first result), ``first`` marks the first result for that item. Summing every
-    entry gives each person's best result per item; summing those up to a date gives what was
-    known then. With one gradebook every entry is a first result.
+    For each (member of staff, item): the first result, then each later result that beat every
+    earlier one, with its gain (how much it raised the best share of the item's points so far).
+    Summing the steps gives each person's best result per item; summing those up to a date
+    gives what was known then. With one gradebook every result is a first result.
+
+    The first results are held as people x items arrays (memory follows people, not grades):
+    ``share_code`` (0: no result; else 1 + a position in ``share_values``) and ``sub`` (the
+    result's submission, whose time is ``sub_time``). The few later steps (only where several
+    gradebooks grade the same person on the same item) are lists: ``more_learner``,
+    ``more_item``, ``more_gain``, ``more_time``.
     """
 
     tags: "Tags"
-    learner: np.ndarray            # roster position
-    item: np.ndarray               # index into tags.items
-    gain: np.ndarray               # rise in the best share of the item's points (0..1]
-    first: np.ndarray              # bool: the first result for this person and item
-    time: np.ndarray               # int64 ns since the epoch
+    share_code: np.ndarray         # (roster, items) uint16/uint32: 0 none, else 1 + index into share_values
+    share_values: np.ndarray       # float64: the distinct shares of the items' points (0..1)
+    sub: np.ndarray                # (roster, items) int32: the first result's submission
+    sub_time: np.ndarray           # int64 ns since the epoch, per submission (undated: the report's date)
+    more_learner: np.ndarray       # later steps: roster position ...
+    more_item: np.ndarray          # ... item ...
+    more_gain: np.ndarray          # ... rise in the best share (0..1] ...
+    more_time: np.ndarray          # ... and time (int64 ns)
     sources: dict                  # gradebook label -> source
     not_on_roster: int = 0
     pending: int = 0
     undated: int = 0
-
-    @property
-    def records(self) -> int:
-        """Graded answers counted: one per person and item."""
-        return int(self.first.sum())
+    records: int = 0               # graded answers counted: one per person and item
+    earliest: int | None = None    # first and last time of any step (int64 ns)
+    latest: int | None = None
 
     @property
     def has_evidence(self) -> bool:
-        return len(self.time) > 0
+        return self.records > 0
 
 
 def best_first(learner: np.ndarray, item: np.ndarray, share: np.ndarray, when: np.ndarray):
@@ -658,6 +710,40 @@ def best_of(learner: np.ndarray, item: np.ndarray, share: np.ndarray, when: np.n
     return np.sort(order[first])
 
 
+class _Store:
+    """The first result per (person, item), filled slice by slice (see :class:`Merged`)."""
+
+    def __init__(self, n: int, n_items: int):
+        self.code = np.zeros((n, n_items), dtype=np.uint16)
+        self.sub = np.zeros((n, n_items), dtype=np.int32)
+        self.values: dict = {}                    # share -> its position + 1
+        self.clashes: list = []                   # (learner, item, share code, submission) already held
+
+    def codes(self, share: np.ndarray) -> np.ndarray:
+        """Each share's code (1 + its position among the distinct shares seen)."""
+        local, distinct = pd.factorize(share, sort=False)
+        known = np.array([self.values.setdefault(float(v), len(self.values) + 1) for v in distinct], dtype=np.int64)
+        if len(self.values) >= np.iinfo(self.code.dtype).max:
+            self.code = self.code.astype(np.uint32)
+        return known[local] if len(known) else np.zeros(len(share), dtype=np.int64)
+
+    def add(self, learner: np.ndarray, item: np.ndarray, share: np.ndarray, sub: np.ndarray) -> None:
+        code = self.codes(share)
+        held = self.code[learner, item] != 0
+        if held.any():                            # a second gradebook's result for the same person and item
+            self.clashes.append((learner[held], item[held], code[held], sub[held]))
+            free = ~held
+            learner, item, code, sub = learner[free], item[free], code[free], sub[free]
+        self.code[learner, item] = code
+        self.sub[learner, item] = sub
+
+    def share_values(self) -> np.ndarray:
+        out = np.zeros(len(self.values), dtype=np.float64)
+        for v, k in self.values.items():
+            out[k - 1] = v
+        return out
+
+
 def merge_reads(ids: pd.Index, gradebooks: list, tags: "Tags", as_of: np.datetime64,
                 started: dict | None = None) -> Merged:
     """Read each gradebook; a person graded on an item more than once counts once, with the best.
@@ -665,45 +751,83 @@ def merge_reads(ids: pd.Index, gradebooks: list, tags: "Tags", as_of: np.datetim
     Best: the highest share of the item's points; of equal shares, the earliest. Learners absent
     from the roster are left out (and counted). Evidence without a timestamp is dated ``as_of``.
     ``ids``: the roster's learner ids, whose positions the result uses. ``started``: reads already
-    under way (:func:`start_read`), by gradebook URL.
+    under way (:func:`start_read`), by gradebook URL. Each slice of grades is reduced into the
+    people x items arrays as it arrives, so no list of every grade is ever held.
     """
     outside: set = set()
     sources, pending, undated = {}, 0, 0
     as_of_ns = np.int64(as_of.astype("datetime64[ns]").astype(np.int64))
-    parts = []
     started = started or {}
+    store = _Store(len(ids), len(tags.items))
+    times = []                                    # per gradebook: its submissions' times (ns)
+    n_subs = 0
     for gb in gradebooks:
-        raw = (started.get(gb.url) or start_read(gb, tags)).result()
-        if paths.SELF_LEARNER_ID in set(raw.student_ids.tolist()):
+        stream = (started.get(gb.url) or start_read(gb, tags)).stream()
+        if paths.SELF_LEARNER_ID in set(stream.student_ids.tolist()):
             raise UsageError(f"{gb.label}: is a learner's own gradebook of self-paced checks (a copy of one), "
                              "not a cohort's; learners export their own work with `coursekit progress --export`")
         sources[gb.label] = gb.source
-        pending += raw.pending
-        on_roster = ids.get_indexer(pd.Index(raw.student_ids, dtype=object))   # per learner of the gradebook
-        sub_l = on_roster[raw.sub_code]
-        outside.update(raw.student_ids[np.unique(raw.sub_code[sub_l < 0])].tolist())
-        l = sub_l[raw.g_sub]
-        keep = l >= 0
-        t = raw.sub_time[raw.g_sub[keep]]
-        nat = np.isnat(t)
-        undated += int(nat.sum())
-        parts.append([l[keep], raw.g_item[keep], raw.g_frac[keep], np.where(nat, as_of_ns, t.astype(np.int64))])
-        del raw, l, keep, t, nat
-    several = len(parts) > 1
-    learner, item, frac, when = (_take_column(parts, i, dt)
-                                 for i, dt in enumerate((np.int32, np.int32, np.float64, np.int64)))
-    parts.clear()
-    if several:
-        # per (person, item), in time order (better first on the same date): keep the results that
-        # beat every earlier one, each with its gain over the best before it
-        order, new_group = best_first(learner, item, frac, when)
-        learner, item, frac, when = learner[order], item[order], frac[order], when[order]
-        group = np.cumsum(new_group)
-        best = np.maximum.accumulate(frac + 2.0 * group) - 2.0 * group      # running best within a group
-        before = np.where(new_group, -1.0, np.concatenate([[0.0], best[:-1]]))
-        improves = new_group | (frac > before)
-        gain = np.where(new_group, frac, frac - before)[improves]
-        learner, item, when, first = learner[improves], item[improves], when[improves], new_group[improves]
-    else:
-        gain, first = frac, np.ones(len(frac), dtype=bool)
-    return Merged(tags, learner, item, gain, first, when, sources, len(outside), pending, undated)
+        pending += stream.pending
+        on_roster = ids.get_indexer(pd.Index(stream.student_ids, dtype=object))   # per learner of the gradebook
+        sub_l = on_roster[stream.sub_code] if len(stream.sub_code) else np.empty(0, dtype=np.int64)
+        outside.update(stream.student_ids[np.unique(stream.sub_code[sub_l < 0])].tolist())
+        nat = np.isnat(stream.sub_time)
+        times.append(np.where(nat, as_of_ns, stream.sub_time.astype(np.int64)))
+        for g_sub, g_item, g_share in stream.slices:
+            found = g_sub >= 0
+            waiting = np.isnan(g_share)
+            pending += int(np.count_nonzero(found & waiting))
+            keep = found & ~waiting
+            g_sub = g_sub[keep]
+            l = sub_l[g_sub]
+            on = l >= 0
+            g_sub = g_sub[on]
+            undated += int(np.count_nonzero(nat[g_sub]))
+            store.add(l[on], g_item[keep][on], g_share[keep][on], (g_sub + n_subs).astype(np.int32))
+            del g_sub, l, on, keep, found, waiting
+        n_subs += len(stream.sub_time)
+    sub_time = np.concatenate(times) if times else np.empty(0, dtype=np.int64)
+    values = store.share_values()
+    more = [np.empty(0, dtype=dt) for dt in (np.int32, np.int32, np.float64, np.int64)]
+    if store.clashes:
+        more = _resolve(store, values, sub_time)
+    code, sub = store.code, store.sub
+    present = code != 0
+    records = int(np.count_nonzero(present))
+    earliest = latest = None
+    if records:
+        first_times = sub_time[sub[present]]
+        earliest, latest = int(first_times.min()), int(first_times.max())
+        del first_times
+        if len(more[3]):
+            earliest, latest = min(earliest, int(more[3].min())), max(latest, int(more[3].max()))
+    del present
+    return Merged(tags, code, values, sub, sub_time, *more, sources, len(outside), pending, undated,
+                  records, earliest, latest)
+
+
+def _resolve(store: _Store, values: np.ndarray, sub_time: np.ndarray) -> list:
+    """Where several gradebooks grade the same person on the same item: per (person, item), in
+    time order (better first on the same date), keep the results that beat every earlier one,
+    each with its gain over the best before it. The first stays in the store; the later ones
+    are returned as (learner, item, gain, time)."""
+    cl, ci, cc, cs = (np.concatenate([c[k] for c in store.clashes]) for k in range(4))
+    store.clashes = []
+    pairs = np.unique(cl.astype(np.int64) * store.code.shape[1] + ci)
+    pl, pi = (pairs // store.code.shape[1]).astype(np.int64), (pairs % store.code.shape[1]).astype(np.int64)
+    learner = np.concatenate([pl, cl]).astype(np.int32)
+    item = np.concatenate([pi, ci]).astype(np.int32)
+    code = np.concatenate([store.code[pl, pi].astype(np.int64), cc])
+    sub = np.concatenate([store.sub[pl, pi].astype(np.int64), cs])
+    frac, when = values[code - 1], sub_time[sub]
+    order, new_group = best_first(learner, item, frac, when)
+    learner, item, frac, when, code, sub = (a[order] for a in (learner, item, frac, when, code, sub))
+    group = np.cumsum(new_group)
+    best = np.maximum.accumulate(frac + 2.0 * group) - 2.0 * group      # running best within a group
+    before = np.where(new_group, -1.0, np.concatenate([[0.0], best[:-1]]))
+    improves = new_group | (frac > before)
+    gain = np.where(new_group, frac, frac - before)
+    store.code[learner[new_group], item[new_group]] = code[new_group]
+    store.sub[learner[new_group], item[new_group]] = sub[new_group]
+    later = improves & ~new_group
+    return [learner[later], item[later], gain[later], when[later]]

@@ -249,12 +249,18 @@ def _grid_position(grid: np.ndarray, when: np.ndarray) -> np.ndarray:
     return np.minimum(np.searchsorted(g, when, side="left"), len(g) - 1)
 
 
+#: People whose evidence is summed at once: bounds the memory of the per-person arrays.
+BLOCK_CELLS = 4_000_000
+
+
 def target_progress(target: Target, roster: pd.DataFrame, merged: gradebook_read.Merged, grid: np.ndarray,
                     threshold: float = evidence.THRESHOLD, min_items: int = evidence.MIN_ITEMS) -> TargetResult:
     """Who in the target's profiles has reached it now, and the share that had at each grid point.
 
-    Runs the rule (``evidence.attain``) learner by learner only when new evidence arrives, so a
-    trajectory over 100,000 staff costs about as much as one evaluation.
+    Each person's evidence is summed at each grid point where some of it arrives (a person has a
+    few such moments: one per module taken, in a single cohort), the rule (``evidence.attain``)
+    is applied at each of those moments, and the series counts who is at the target after each
+    point. People are taken a block at a time, so memory does not grow with the roster.
     """
     fw = competencies.framework()
     L = len(fw.levels)
@@ -267,92 +273,107 @@ def target_progress(target: Target, roster: pd.DataFrame, merged: gradebook_read
     uncovered = [c for c in comps if not any(c in items[j].competencies for j in sel)]
     members = roster.iloc[pop][["department", "profile"]].reset_index(drop=True)
     n = len(pop)
+    G = len(grid)
     # Each item feeds one (competency, level) of the target per target competency it evidences.
     item_cl = [[(comps.index(c), fw.levels.index(items[j].level)) for c in items[j].competencies if c in comps]
                for j in sel]
+    width = max((len(x) for x in item_cl), default=0)
+    slot_comp = np.array([[x[k][0] if len(x) > k else -1 for k in range(width)] for x in item_cl],
+                         dtype=np.int64).reshape(len(sel), width)
+    slot_level = np.array([[x[k][1] if len(x) > k else -1 for k in range(width)] for x in item_cl],
+                          dtype=np.int64).reshape(len(sel), width)
     pts_of = np.array([items[j].points for j in sel], dtype=np.float64)
+    col_of = np.full(len(items) + 1, -1, dtype=np.int64)
+    col_of[sel] = np.arange(len(sel))
 
-    # this target's evidence: people in its profiles, items of its competencies
-    pos_of = np.full(len(roster), -1, dtype=np.int32)
-    pos_of[pop] = np.arange(n, dtype=np.int32)
-    col_of = np.full(len(items) + 1, -1, dtype=np.int32)
-    col_of[sel] = np.arange(len(sel), dtype=np.int32)
-    li, jj = pos_of[merged.learner], col_of[merged.item]
-    mine = (li >= 0) & (jj >= 0)
-    if mine.all():
-        when, gain, first = merged.time, merged.gain, merged.first
-    else:
-        li, jj, when, gain, first = li[mine], jj[mine], merged.time[mine], merged.gain[mine], merged.first[mine]
-    del mine
-    gpos = _grid_position(grid, when)
-    del when
-    # one entry per (evidence, competency): most items evidence one competency, a few two
-    slot_comp = [np.array([x[k][0] if len(x) > k else -1 for x in item_cl], dtype=np.int16)
-                 for k in range(max((len(x) for x in item_cl), default=0))]
-    slot_level = [np.array([x[k][1] if len(x) > k else -1 for x in item_cl], dtype=np.int8)
-                  for k in range(len(slot_comp))]
-    if slot_comp:
-        ce, le = slot_comp[0][jj], slot_level[0][jj]
-        extra = [np.flatnonzero(sc[jj] >= 0) for sc in slot_comp[1:]]
-        if any(len(x) for x in extra):
-            pick = np.concatenate([np.arange(len(jj)), *extra])
-            ce = np.concatenate([ce, *(sc[jj[x]] for sc, x in zip(slot_comp[1:], extra))])
-            le = np.concatenate([le, *(sl[jj[x]] for sl, x in zip(slot_level[1:], extra))])
-            li, jj, gpos, gain, first = li[pick], jj[pick], gpos[pick], gain[pick], first[pick]
-            del pick
-    else:
-        ce, le = np.zeros(0, np.int16), np.zeros(0, np.int8)
-    # sorted by grid point, then competency, then person: each (point, competency) is one segment
-    key = gpos.astype(np.int64)
-    key *= C
-    key += ce
-    key *= max(n, 1)
-    key += li
-    del gpos, ce
-    order = np.argsort(key)
-    key = key[order]
-    li, le, jo, fo = li[order], le[order], jj[order], first[order]
-    pts = pts_of[jo]
-    ep = gain[order] * pts                                      # points gained
-    eo = pts * fo                                               # points available, once per item
-    en = fo.astype(np.float64)                                  # items, once per item
-    del order, gain, first, jj, jo, fo, pts
-    key //= max(n, 1)
-    bounds = np.searchsorted(key, np.arange(len(grid) * C + 1), side="left")
-    del key
+    # later steps (several gradebooks): this target's, by roster position
+    pos_of = np.full(len(roster), -1, dtype=np.int64)
+    pos_of[pop] = np.arange(n)
+    m_l, m_j = pos_of[merged.more_learner], col_of[merged.more_item]
+    mine = (m_l >= 0) & (m_j >= 0)
+    m_l, m_j, m_gain, m_time = m_l[mine], m_j[mine], merged.more_gain[mine], merged.more_time[mine]
+    m_order = np.argsort(m_l, kind="stable")
+    m_l, m_j, m_gain, m_time = m_l[m_order], m_j[m_order], m_gain[m_order], m_time[m_order]
 
-    tot = np.zeros((3, C, n, L))                                # points, out of, items
     ranks = np.zeros((n, C), dtype=np.int64)
-    met = np.zeros(n, dtype=np.int64)                           # competencies at the target level
-    count = 0
-    series = np.zeros(len(grid))
-    for g in range(len(grid)):
-        for c in range(C):
-            a, b = bounds[g * C + c], bounds[g * C + c + 1]
-            if b == a:
-                continue
-            l_s = li[a:b]
-            new = np.empty(b - a, dtype=bool)
-            new[0] = True
-            np.not_equal(l_s[1:], l_s[:-1], out=new[1:])
-            touched = l_s[new]                                  # sorted: its distinct people
-            flat = (np.cumsum(new) - 1) * L + le[a:b]
-            size = len(touched) * L
-            t = tot[:, c, touched, :]                           # (3, touched, L)
-            t[0] += np.bincount(flat, weights=ep[a:b], minlength=size).reshape(-1, L)
-            t[1] += np.bincount(flat, weights=eo[a:b], minlength=size).reshape(-1, L)
-            t[2] += np.bincount(flat, weights=en[a:b], minlength=size).reshape(-1, L)
-            tot[:, c, touched, :] = t
-            r = evidence.attain(t[0], t[1], t[2], threshold, min_items)
-            before = met[touched]
-            now = before + (r >= need) - (ranks[touched, c] >= need)
-            ranks[touched, c] = r
-            met[touched] = now
-            count += int(np.count_nonzero(now == C)) - int(np.count_nonzero(before == C))
-        series[g] = count / n if n else 0.0
-    reached = met == C if C else np.zeros(n, dtype=bool)
+    delta = np.zeros(G + 1, dtype=np.int64)            # change in the count at each grid point
+    sel_arr = np.asarray(sel, dtype=np.int64)
+    step = max(1, BLOCK_CELLS // max(1, 8 * max(C, 1) * L))
+    a = 0
+    while a < n and C and len(sel):
+        b = min(n, a + step)
+        rows = pop[a:b]
+        code = merged.share_code[rows][:, sel_arr]
+        li, jj = np.nonzero(code)                      # this block's first results
+        gain = merged.share_values[code[li, jj].astype(np.int64) - 1]
+        del code
+        when = merged.sub_time[merged.sub[rows[li], sel_arr[jj]]]
+        first = np.ones(len(li), dtype=bool)
+        lo, hi = np.searchsorted(m_l, [a, b])
+        if hi > lo:
+            li = np.concatenate([li, m_l[lo:hi] - a])
+            jj = np.concatenate([jj, m_j[lo:hi]])
+            gain = np.concatenate([gain, m_gain[lo:hi]])
+            when = np.concatenate([when, m_time[lo:hi]])
+            first = np.concatenate([first, np.zeros(hi - lo, dtype=bool)])
+        gpos = _grid_position(grid, when)
+        del when
+        if not _block_progress(li, jj, gpos, gain, first, b - a, G, C, L, need, slot_comp, slot_level, pts_of,
+                               threshold, min_items, ranks[a:b], delta):
+            step = max(1, step // 4)                   # many moments per person: smaller blocks
+            continue
+        a = b
+    series = np.cumsum(delta[:G]) / n if n else np.zeros(G)
     comp_reached = ranks >= need
+    reached = comp_reached.all(axis=1) if C else np.zeros(n, dtype=bool)
     return TargetResult(target, n, reached, comp_reached, ranks, grid, series, members, uncovered)
+
+
+def _block_progress(li, jj, gpos, gain, first, B, G, C, L, need, slot_comp, slot_level, pts_of,
+                    threshold, min_items, ranks_out, delta) -> bool:
+    """One block of people: their attained ranks now (into ``ranks_out``) and the change in the
+    count of people at the target at each grid point (added to ``delta``). False when the block
+    has too many moments per person to sum at once (the caller then takes fewer people)."""
+    # the moments at which each person's evidence arrives: grid points, numbered per person
+    has = np.zeros(B * G, dtype=bool)
+    has[li * G + gpos] = True
+    has = has.reshape(B, G)
+    moment = np.cumsum(has, axis=1) - 1                # per (person, grid point): its moment number
+    K = int(moment[:, -1].max(initial=-1)) + 1 if B else 0
+    if K == 0:
+        return True
+    if B > 1 and B * K * C * L > BLOCK_CELLS:
+        return False
+    k = moment[li, gpos]
+    del moment
+    # one entry per (evidence, target competency): most items evidence one competency, a few two
+    pts = pts_of[jj]
+    ep = gain * pts                                    # points gained
+    eo = np.where(first, pts, 0.0)                     # points available, once per item
+    en = first.astype(np.float64)                      # items, once per item
+    cells = B * K * C * L
+    tot = np.zeros((3, cells))
+    for w in range(slot_comp.shape[1]):
+        c, lv = slot_comp[jj, w], slot_level[jj, w]
+        on = c >= 0
+        flat = ((li[on] * K + k[on]) * C + c[on]) * L + lv[on]
+        tot[0] += np.bincount(flat, weights=ep[on], minlength=cells)
+        tot[1] += np.bincount(flat, weights=eo[on], minlength=cells)
+        tot[2] += np.bincount(flat, weights=en[on], minlength=cells)
+    tot = tot.reshape(3, B, K, C, L)
+    np.cumsum(tot, axis=2, out=tot)                    # what was known at each moment
+    r = evidence.attain(tot[0], tot[1], tot[2], threshold, min_items)   # (B, K, C)
+    del tot
+    at = (r >= need).all(axis=2)                       # (B, K): at the target after each moment
+    ranks_out[:] = r[:, -1, :]
+    # the grid point of each person's moments; moments past a person's last repeat it (no change)
+    point = np.full((B, K), G, dtype=np.int64)
+    pl, pg = np.nonzero(has)
+    point[pl, np.cumsum(has, axis=1)[pl, pg] - 1] = pg
+    change = at.astype(np.int64)
+    change[:, 1:] -= at[:, :-1]
+    delta += np.bincount(point.ravel(), weights=change.ravel(), minlength=G + 1).astype(np.int64)
+    return True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -507,13 +528,13 @@ def build(pledge: Pledge, roster: pd.DataFrame, gradebooks: list, min_group: int
     tags = tags or evidence.course_tags().for_competencies(pledge.competencies)
     merged = gradebook_read.merge_reads(pd.Index(roster["learner_id"]), gradebooks, tags, as_of, started)
     phase("read and merge gradebooks")
-    latest = merged.time.max() if merged.has_evidence else None
+    latest = merged.latest if merged.has_evidence else None
     if latest is not None and np.datetime64(int(latest), "ns") > as_of:
         as_of = np.datetime64(int(latest), "ns")
     if pledge.start_date is not None:
         start = np.datetime64(pledge.start_date, "ns")
     elif merged.has_evidence:
-        start = np.datetime64(int(merged.time.min()), "ns").astype("datetime64[D]").astype("datetime64[ns]")
+        start = np.datetime64(int(merged.earliest), "ns").astype("datetime64[D]").astype("datetime64[ns]")
     else:
         start = as_of - np.timedelta64(30, "D")
     grid = _grid(start, as_of)
