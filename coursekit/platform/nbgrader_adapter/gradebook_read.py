@@ -255,7 +255,7 @@ _CELL_MASK = (1 << _CELL_BITS) - 1
 _MASK = (1 << _SCORE_BITS) - 1
 _CODE_MASK = (1 << 19) - 1
 _SUB_LIMIT = 1 << (62 - _CELL_BITS - _SCORE_BITS)   # submitted notebooks: over 67 million
-_SQLITE_STEP = 2_000_000    # grade rows per query: keeps each packed text far below SQLite's limit
+_SQLITE_STEP = 1_000_000    # grade rows per query: keeps each text far below SQLite's limit, and memory small
 _SCORE_CODE = f"""CASE WHEN g.manual_score IS NOT NULL
        THEN {1 << 19} | min({_CODE_MASK}, max(0, CAST(round((g.manual_score + COALESCE(g.extra_credit, 0)) * 1000) AS INTEGER)) + 1)
      WHEN g.auto_score IS NOT NULL
@@ -337,6 +337,7 @@ class PendingRead:
         self.gb, self.tags = gb, tags
         self._cons: list = []
         self._futures: list = []
+        self._jobs: list = []
         self._pool = None
         self._cancelled = False
         if gb.sqlite_path is not None:
@@ -488,7 +489,9 @@ class PendingRead:
         self._subs_future = self._pool.submit(self._subs)
         if self._ids_by_text:
             self._sn_future = self._pool.submit(self._notebook_ids)
-        self._futures = [self._pool.submit(self._grades, *job) for job in jobs]
+        # a few slices ahead of the reader, not all: each read slice waits in memory until used
+        self._jobs = jobs
+        self._futures = [self._pool.submit(self._grades, *job) for job in jobs[:_workers()]]
 
     def cancel(self) -> None:
         self._cancelled = True
@@ -499,6 +502,11 @@ class PendingRead:
                 pass
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _ahead(self, k: int) -> None:
+        """Have the slices up to ``k`` and a few after it under way."""
+        while len(self._futures) < min(len(self._jobs), k + 1 + _workers()):
+            self._futures.append(self._pool.submit(self._grades, *self._jobs[len(self._futures)]))
 
     def stream(self) -> "Stream":
         """The gradebook's submissions now, and its grades slice by slice as they are read, so that
@@ -518,7 +526,8 @@ class PendingRead:
     def _slices(self, sub_key: np.ndarray):
         """Each slice's (submission position or -1, item, share or NaN when pending), in order."""
         try:
-            for k in range(len(self._futures)):
+            for k in range(len(self._jobs)):
+                self._ahead(k)
                 part = self._futures[k].result()
                 self._futures[k] = None            # the slice's texts go as soon as it is decoded
                 sn, item, share = self._decode(part)
@@ -544,7 +553,11 @@ class PendingRead:
         if self.gb.sqlite_path is None or self.cells is None:
             return _read_sqlalchemy(self.gb, self.tags, students)
         try:
-            parts = [list(self._decode(f.result())) for f in self._futures]   # numpy work here, in order
+            parts = []
+            for k in range(len(self._jobs)):
+                self._ahead(k)
+                parts.append(list(self._decode(self._futures[k].result())))   # numpy work here, in order
+                self._futures[k] = None
             subs, students_rows = self._subs_future.result()
         except sqlite3.Error as exc:
             raise UsageError(f"{self.gb.label}: cannot read the gradebook ({exc})")
