@@ -243,6 +243,15 @@ def best(recs: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------
 # The attainment rule
 
+def _running_total(a: np.ndarray) -> np.ndarray:
+    """``np.cumsum(a, axis=-1)``, the same sums in the same order, but one level at a time: the
+    level axis is short, and numpy's cumsum along it costs a loop per learner."""
+    out = a.copy()
+    for k in range(1, out.shape[-1]):
+        out[..., k] += out[..., k - 1]
+    return out
+
+
 def attain(points, out_of, items, threshold: float = THRESHOLD, min_items: int = MIN_ITEMS) -> np.ndarray:
     """The attained level (as a rank: 0 none, 1 the lowest level of the scale, ...) for one competency.
 
@@ -267,9 +276,7 @@ def attain(points, out_of, items, threshold: float = THRESHOLD, min_items: int =
     points = np.asarray(points, dtype=np.float64)
     out_of = np.asarray(out_of, dtype=np.float64)
     items = np.asarray(items, dtype=np.float64)
-    p = np.cumsum(points, axis=-1)
-    o = np.cumsum(out_of, axis=-1)
-    n = np.cumsum(items, axis=-1)
+    p, o, n = _running_total(points), _running_total(out_of), _running_total(items)
     met = (items >= 1) & (n >= min_items) & (o > 0) & (p >= threshold * o - 1e-9)
     levels = np.arange(1, met.shape[-1] + 1)
     return np.max(np.where(met, levels, 0), axis=-1)

@@ -345,31 +345,31 @@ def _block_progress(li, jj, gpos, gain, first, B, G, C, L, need, slot_comp, slot
     if B > 1 and B * K * C * L > BLOCK_CELLS:
         return False
     k = moment[li, gpos]
-    del moment
     # one entry per (evidence, target competency): most items evidence one competency, a few two
     pts = pts_of[jj]
     ep = gain * pts                                    # points gained
     eo = np.where(first, pts, 0.0)                     # points available, once per item
     en = first.astype(np.float64)                      # items, once per item
-    cells = B * K * C * L
+    cells = K * B * C * L
     tot = np.zeros((3, cells))
     for w in range(slot_comp.shape[1]):
         c, lv = slot_comp[jj, w], slot_level[jj, w]
         on = c >= 0
-        flat = ((li[on] * K + k[on]) * C + c[on]) * L + lv[on]
+        flat = ((k[on] * B + li[on]) * C + c[on]) * L + lv[on]
         tot[0] += np.bincount(flat, weights=ep[on], minlength=cells)
         tot[1] += np.bincount(flat, weights=eo[on], minlength=cells)
         tot[2] += np.bincount(flat, weights=en[on], minlength=cells)
-    tot = tot.reshape(3, B, K, C, L)
-    np.cumsum(tot, axis=2, out=tot)                    # what was known at each moment
-    r = evidence.attain(tot[0], tot[1], tot[2], threshold, min_items)   # (B, K, C)
+    tot = tot.reshape(3, K, B, C, L)
+    for m in range(1, K):                              # what was known at each moment
+        tot[:, m] += tot[:, m - 1]
+    r = evidence.attain(tot[0], tot[1], tot[2], threshold, min_items)   # (K, B, C)
     del tot
-    at = (r >= need).all(axis=2)                       # (B, K): at the target after each moment
-    ranks_out[:] = r[:, -1, :]
+    at = (r >= need).all(axis=2).T                     # (B, K): at the target after each moment
+    ranks_out[:] = r[-1]
     # the grid point of each person's moments; moments past a person's last repeat it (no change)
     point = np.full((B, K), G, dtype=np.int64)
     pl, pg = np.nonzero(has)
-    point[pl, np.cumsum(has, axis=1)[pl, pg] - 1] = pg
+    point[pl, moment[pl, pg]] = pg
     change = at.astype(np.int64)
     change[:, 1:] -= at[:, :-1]
     delta += np.bincount(point.ravel(), weights=change.ravel(), minlength=G + 1).astype(np.int64)
