@@ -137,7 +137,28 @@ def test_fast_sqlite_reader_equals_the_portable_sql_reader(cohort, monkeypatch):
     read = gradebook_read.start_read(odd, tags)
     assert not read._ids_by_text
     read.cancel()
-    by_join = [evidence.records(gb, tags) for gb in (dangling, odd)]
+    read = gradebook_read.start_read(cohort, tags)
+    assert read._cells_text is not None                                 # cells matched by numpy too
+    read.cancel()
+    c1, c2 = (_one(cohort, f"SELECT gc.id FROM grade_cells gc JOIN grade g ON g.cell_id = gc.id "
+                           f"ORDER BY gc.id LIMIT 1 OFFSET {k}") for k in (0, 1))
+    if c1 == c2:
+        c2 = _one(cohort, f"SELECT g.cell_id FROM grade g WHERE g.cell_id != '{c1}' LIMIT 1")
+
+    def renamed(cell, new):                                     # a cell's id changed everywhere it is used
+        return [f"UPDATE {table} SET {col} = '{new}' WHERE {col} = '{cell}'"
+                for table, col in (("base_cell", "id"), ("grade_cells", "id"), ("grade", "cell_id"))]
+
+    twins = _copy_with(cohort, "twin_cells.db", renamed(c2, c1[:8] + c2[8:]))   # same first 8 bytes: join
+    short = _copy_with(cohort, "short_cell.db", renamed(c2, "c2"))               # not 32 bytes: join
+    stray = _copy_with(cohort, "stray_cell.db", [              # a grade of no cell: not read
+        "INSERT INTO grade SELECT 'h' || substr(id, 2), notebook_id, 'fedcba9876543210fedcba9876543210', "
+        "auto_score, manual_score, extra_credit, needs_manual_grade FROM grade LIMIT 1"])
+    for db, by_numpy in ((twins, False), (short, False), (stray, True)):
+        read = gradebook_read.start_read(db, tags)
+        assert (read._cells_text is not None) == by_numpy
+        read.cancel()
+    by_join = [evidence.records(gb, tags) for gb in (dangling, odd, twins, short, stray)]
     monkeypatch.setattr(gradebook_read, "_SUB_LIMIT", 1)                # keys too large to pack: general path
     fallback = evidence.records(cohort, tags)
     for other in (portable, via_url, sliced, fallback, *by_join):
