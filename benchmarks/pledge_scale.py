@@ -7,7 +7,8 @@ for each module a tagged solution notebook: the real one when it exists, else a 
 tagged with the module's syllabus competencies), ``roster.csv`` (N learners in departments and job
 profiles), ``gradebook.db`` (an nbgrader gradebook: the schema made once by nbgrader's Gradebook,
 then every row bulk-inserted with SQLAlchemy Core; every learner has submitted every module,
-hand-graded answers mostly graded) and ``pledge.yml`` (every job profile, every competency the
+hand-graded answers mostly graded; beyond 100,000 learners SQLite copies the first 100,000
+learners' submissions and grades to the others, with ids of their own) and ``pledge.yml`` (every job profile, every competency the
 modules teach: the worst case, which reads every grade). It then runs
 ``coursekit pledge report`` in a child process into DIR/report and prints, last, one line:
 
