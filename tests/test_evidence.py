@@ -154,11 +154,19 @@ def test_fast_sqlite_reader_equals_the_portable_sql_reader(cohort, monkeypatch):
     stray = _copy_with(cohort, "stray_cell.db", [              # a grade of no cell: not read
         "INSERT INTO grade SELECT 'h' || substr(id, 2), notebook_id, 'fedcba9876543210fedcba9876543210', "
         "auto_score, manual_score, extra_credit, needs_manual_grade FROM grade LIMIT 1"])
+    aid = _one(cohort, "SELECT id FROM submitted_assignment ORDER BY id LIMIT 1")
+    odd_assignment = _copy_with(cohort, "odd_assignment.db", [   # not 32 bytes: the join matches it
+        f"UPDATE submitted_assignment SET id = '{aid}-x' WHERE id = '{aid}'",
+        f"UPDATE submitted_notebook SET assignment_id = '{aid}-x' WHERE assignment_id = '{aid}'"])
+    with sqlite3.connect(odd_assignment) as con:
+        assert gradebook_read.PendingRead._subs_by_text(con) is None
+    with sqlite3.connect(cohort) as con:
+        assert gradebook_read.PendingRead._subs_by_text(con) is not None
     for db, by_numpy in ((twins, False), (short, False), (stray, True)):
         read = gradebook_read.start_read(db, tags)
         assert (read._cells_text is not None) == by_numpy
         read.cancel()
-    by_join = [evidence.records(gb, tags) for gb in (dangling, odd, twins, short, stray)]
+    by_join = [evidence.records(gb, tags) for gb in (dangling, odd, twins, short, stray, odd_assignment)]
     monkeypatch.setattr(gradebook_read, "_SUB_LIMIT", 1)                # keys too large to pack: general path
     fallback = evidence.records(cohort, tags)
     for other in (portable, via_url, sliced, fallback, *by_join):

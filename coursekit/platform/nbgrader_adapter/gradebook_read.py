@@ -273,6 +273,71 @@ WHERE sn.notebook_id IN (SELECT id FROM notebook WHERE name = ?)
 """
 
 
+_MS = "COALESCE(CAST(round((julianday(sa.timestamp) - 2440587.5) * 86400000) AS INTEGER), -1)"
+_SA_PACKED = f"""
+SELECT CAST(group_concat(CASE WHEN length(CAST(sa.id AS BLOB)) = {_ID_BYTES} THEN sa.id ELSE '{_ID_PLACEHOLDER}' END, '')
+            AS BLOB),
+       group_concat(st.rowid || ',' || {_MS})
+FROM submitted_assignment sa
+JOIN student st ON st.id = sa.student_id
+"""
+_SN_PACKED = f"""
+SELECT CAST(group_concat(CASE WHEN length(CAST(sn.assignment_id AS BLOB)) = {_ID_BYTES} THEN sn.assignment_id
+                         ELSE '{_ID_PLACEHOLDER}' END, '') AS BLOB),
+       group_concat(sn.rowid)
+FROM submitted_notebook sn
+WHERE sn.notebook_id IN (SELECT id FROM notebook WHERE name = ?)
+"""
+
+
+def _id_words(ids: bytes | None) -> np.ndarray:
+    """32-byte ids, one after another, as rows of four 64-bit words."""
+    if not ids:
+        return np.empty((0, _ID_BYTES // 8), dtype=np.uint64)
+    if len(ids) % _ID_BYTES:
+        raise sqlite3.DatabaseError("ids that should be 32 bytes each are not")
+    return np.frombuffer(ids, dtype=np.uint64).reshape(-1, _ID_BYTES // 8)
+
+
+def _whole_ids(ids: bytes | None) -> bool:
+    return not ids or len(ids) % _ID_BYTES == 0
+
+
+_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5], dtype=np.uint64)
+
+
+class _IdIndex:
+    """32-byte ids found by a 64-bit hash of their bytes (a hash table, no sorting), each match
+    then compared byte for byte: exact, as long as no two ids of the index share a hash
+    (``unique``; the caller otherwise takes another way)."""
+
+    def __init__(self, words: np.ndarray):
+        self.words = words
+        self.index = pd.Index(self.hash(words))
+        self.unique = bool(self.index.is_unique)
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    @staticmethod
+    def hash(words: np.ndarray) -> np.ndarray:
+        h = words[:, 0] * _MIX[0] if len(words) else np.empty(0, dtype=np.uint64)
+        for k in range(1, words.shape[1]):
+            h ^= words[:, k] * _MIX[k]
+            h ^= h >> np.uint64(31)
+        return h
+
+    def find(self, words: np.ndarray) -> np.ndarray:
+        """Each id's position in the index; -1 where it is not there."""
+        if not len(words) or not len(self.words):
+            return np.full(len(words), -1, dtype=np.int64)
+        pos = self.index.get_indexer(self.hash(words)).astype(np.int64)
+        hit = np.flatnonzero(pos >= 0)
+        same = (self.words[pos[hit]] == words[hit]).all(axis=1)
+        pos[hit[~same]] = -1                 # the same hash, another id: that id is not in the index
+        return pos
+
+
 def _sqlite_connect(path: Path) -> sqlite3.Connection:
     con = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, check_same_thread=False)
     con.execute("PRAGMA query_only = ON")
@@ -383,15 +448,19 @@ class PendingRead:
         return ids, cells, text
 
     def _notebook_ids(self) -> tuple:
-        """Every submitted notebook's id (sorted, as 32-byte strings) and rowid in that order."""
+        """Every submitted notebook's id and rowid: (an :class:`_IdIndex` of the ids, rowids), or
+        when two ids share a hash, (the ids sorted, as 32-byte strings, rowids in that order)."""
         con = self._connect()
         try:
             ids, rowids = con.execute("SELECT CAST(group_concat(id, '') AS BLOB), group_concat(rowid) "
                                       "FROM submitted_notebook").fetchone()
         finally:
             con.close()
-        keys = np.frombuffer(ids, dtype=f"S{_ID_BYTES}") if ids else np.empty(0, f"S{_ID_BYTES}")
         rowid = _parse_ints(rowids, 1)[:, 0]
+        index = _IdIndex(_id_words(ids))
+        if index.unique:
+            return index, rowid
+        keys = np.frombuffer(ids, dtype=f"S{_ID_BYTES}") if ids else np.empty(0, f"S{_ID_BYTES}")
         order = np.argsort(keys, kind="stable")
         return keys[order], rowid[order]
 
@@ -411,9 +480,13 @@ class PendingRead:
         head = np.ones(n, dtype=bool)
         head[1:] = (words[1:] != words[:-1]).any(axis=1)       # where a new submission's grades begin
         starts = np.flatnonzero(head)
-        wanted = grade_ids[starts]
-        pos = np.clip(np.searchsorted(keys, wanted), 0, len(keys) - 1)
-        found = np.where(keys[pos] == wanted, rowid[pos], -1)
+        if isinstance(keys, _IdIndex):
+            pos = keys.find(words[starts])
+            found = np.where(pos >= 0, rowid[pos], -1)
+        else:
+            wanted = grade_ids[starts]
+            pos = np.clip(np.searchsorted(keys, wanted), 0, len(keys) - 1)
+            found = np.where(keys[pos] == wanted, rowid[pos], -1)
         return np.repeat(found, np.diff(np.append(starts, n)))
 
     def _decode(self, part) -> tuple:
@@ -440,12 +513,37 @@ class PendingRead:
         return values[keep] >> (_CELL_BITS + _SCORE_BITS), item, share
 
     def _subs(self) -> tuple:
+        """(per submitted notebook: its rowid, its learner's rowid, its time in ms or -1; the
+        learners' rowids and ids)."""
         con = self._connect()
         try:
-            subs = _parse_ints(con.execute(_SUBS_PACKED, (NOTEBOOK,)).fetchone()[0], 3)
+            subs = self._subs_by_text(con) if self._ids_by_text else None
+            if subs is None:
+                subs = _parse_ints(con.execute(_SUBS_PACKED, (NOTEBOOK,)).fetchone()[0], 3)
             return subs, con.execute("SELECT rowid, id FROM student").fetchall()
         finally:
             con.close()
+
+    @staticmethod
+    def _subs_by_text(con) -> np.ndarray | None:
+        """What ``_SUBS_PACKED`` gives, with the submitted assignments matched to their notebooks
+        by id in numpy: the join looks each one up in the table at random, a read from disk per
+        notebook once the table outgrows SQLite's cache. None when some id is not 32 bytes."""
+        sa_ids, sa_rest = con.execute(_SA_PACKED).fetchone()
+        sn_ids, sn_rowids = con.execute(_SN_PACKED, (NOTEBOOK,)).fetchone()
+        if not (_whole_ids(sa_ids) and _whole_ids(sn_ids)):
+            return None
+        index = _IdIndex(_id_words(sa_ids))
+        odd = (index.words == _id_words(_ID_PLACEHOLDER.encode())).all(axis=1).any()
+        if odd or not index.unique:         # an id that is not 32 bytes, or two ids that share a hash
+            return None
+        rest = _parse_ints(sa_rest, 2)
+        pos = index.find(_id_words(sn_ids)) if sn_ids else np.empty(0, dtype=np.int64)
+        sn_rowid = _parse_ints(sn_rowids, 1)[:, 0]
+        if len(pos) != len(sn_rowid) or len(rest) != len(index.words):
+            raise sqlite3.DatabaseError("the submissions' ids and numbers do not line up")
+        hit = pos >= 0
+        return np.column_stack([sn_rowid[hit], rest[pos[hit], 0], rest[pos[hit], 1]])
 
     def _start_sqlite(self) -> None:
         gb = self.gb
