@@ -247,7 +247,8 @@ def _finish(gb, sub_key, sub_code, student_ids, sub_time, g_sub_key, g_item, g_s
 # when every submitted notebook's id is 32 bytes long, SQLite hands over the grades' ids as one
 # text (32 bytes each, no separator) beside the packed integers, and numpy matches them: a
 # submission's grades are stored one after another, so only where the id changes is it looked
-# up, by binary search among the sorted ids. Otherwise the join does it.
+# up, in a hash table of the ids (:class:`_IdIndex`). Otherwise the join does it. The cells'
+# ids and the submitted assignments' ids are matched the same way.
 
 _CELL_BITS = 16             # up to 65,535 cells (base_cell rows) in a gradebook
 _SCORE_BITS = 20            # 19 bits of score code and 1 bit "manual"
