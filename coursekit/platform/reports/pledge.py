@@ -303,11 +303,16 @@ def target_progress(target: Target, roster: pd.DataFrame, merged: gradebook_read
     while a < n and C and len(sel):
         b = min(n, a + step)
         rows = pop[a:b]
-        code = merged.share_code[rows][:, sel_arr]
+        every = len(sel_arr) == merged.share_code.shape[1]
+        contiguous = rows[-1] - rows[0] == len(rows) - 1
+        code = merged.share_code[rows[0]:rows[-1] + 1] if contiguous else merged.share_code[rows]
+        code = code if every else code[:, sel_arr]
         li, jj = np.nonzero(code)                      # this block's first results
         gain = merged.share_values[code[li, jj].astype(np.int64) - 1]
         del code
-        when = merged.sub_time[merged.sub[rows[li], sel_arr[jj]]]
+        subs = merged.sub[rows[0]:rows[-1] + 1] if contiguous else merged.sub[rows]
+        when = merged.sub_time[subs[li, jj if every else sel_arr[jj]]]
+        del subs
         first = np.ones(len(li), dtype=bool)
         lo, hi = np.searchsorted(m_l, [a, b])
         if hi > lo:
@@ -352,13 +357,20 @@ def _block_progress(li, jj, gpos, gain, first, B, G, C, L, need, slot_comp, slot
     en = first.astype(np.float64)                      # items, once per item
     cells = K * B * C * L
     tot = np.zeros((3, cells))
+    base = k * B
+    base += li
+    base *= C * L                                      # where a person's moment begins
+    cell_of = np.where(slot_comp >= 0, slot_comp * L + slot_level, -1)   # (item, slot): its (competency, level)
     for w in range(slot_comp.shape[1]):
-        c, lv = slot_comp[jj, w], slot_level[jj, w]
-        on = c >= 0
-        flat = ((k[on] * B + li[on]) * C + c[on]) * L + lv[on]
-        tot[0] += np.bincount(flat, weights=ep[on], minlength=cells)
-        tot[1] += np.bincount(flat, weights=eo[on], minlength=cells)
-        tot[2] += np.bincount(flat, weights=en[on], minlength=cells)
+        cl = cell_of[:, w][jj]
+        if (cl >= 0).all():
+            flat, wp, wo, wn = base + cl, ep, eo, en
+        else:
+            on = cl >= 0
+            flat, wp, wo, wn = base[on] + cl[on], ep[on], eo[on], en[on]
+        tot[0] += np.bincount(flat, weights=wp, minlength=cells)
+        tot[1] += np.bincount(flat, weights=wo, minlength=cells)
+        tot[2] += np.bincount(flat, weights=wn, minlength=cells)
     tot = tot.reshape(3, K, B, C, L)
     for m in range(1, K):                              # what was known at each moment
         tot[:, m] += tot[:, m - 1]
