@@ -170,22 +170,17 @@ def _reason_from_log(text: str) -> str:
     return (lines[-1][:200] if lines else "nbgrader could not grade it")
 
 
+def job(root: Path, module_id: str, student: str, limits: Limits, db_url: str | None = None,
+        *, isolate: bool = True) -> dict:
+    """One submission to grade, as a grading process (or the warm grader) takes it."""
+    return {"root": str(root), "module_id": module_id, "student": student,
+            "db_url": db_url, "limits": limits.as_dict(), "isolate": isolate}
+
+
 def run_autograde(root: Path, module_id: str, student: str, limits: Limits, db_url: str | None = None,
-                  *, isolate: bool = True, warm: bool = False) -> RunResult:
-    """Autograde ``submitted/<student>/<module_id>`` in a child process with a wall-clock limit.
-
-    ``warm``: hand it to the learner's warm grader (:mod:`~coursekit.platform.grading.warmgrader`)
-    when one can take it; otherwise, or when it fails to answer, grade in a new process.
-    """
-    job = {"root": str(root), "module_id": module_id, "student": student,
-           "db_url": db_url, "limits": limits.as_dict(), "isolate": isolate}
-    if warm:
-        from coursekit.platform.grading import warmgrader
-
-        data = warmgrader.grade(job, limits.notebook_timeout + 30 + warmgrader.START_WAIT_SECONDS)
-        if data is not None:
-            return result_of(data)
-    payload = json.dumps(job)
+                  *, isolate: bool = True) -> RunResult:
+    """Autograde ``submitted/<student>/<module_id>`` in a child process with a wall-clock limit."""
+    payload = json.dumps(job(root, module_id, student, limits, db_url, isolate=isolate))
     env = dict(os.environ)
     env.setdefault("PYTHONHASHSEED", "0")
     proc = subprocess.Popen(

@@ -108,7 +108,7 @@ def check(path: str | Path, limits: Limits | None = None) -> CheckResult:
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
     (submitted / "timestamp.txt").write_text(now)
 
-    run = autograde.run_autograde(root, module.id, student, limits, warm=True)
+    run = _grade(root, module.id, student, limits)
     if not run.ok:
         return CheckResult(module.id, module.title, RunStatus.FAILED, run.reason, isolation=run.isolation)
     graded_nb = notebooks.read(root / "autograded" / student / module.id / f"{gradebook.NOTEBOOK}.ipynb")
@@ -119,6 +119,17 @@ def check(path: str | Path, limits: Limits | None = None) -> CheckResult:
             scores = gradebook.question_scores(gb, module.id, student)
     return CheckResult(module.id, module.title, RunStatus.GRADED, "", question_results(graded_nb, scores, limits.cell_timeout),
                        run.isolation)
+
+
+def _grade(root: Path, module_id: str, student: str, limits: Limits):
+    """Through the learner's warm grader when it can take the job; otherwise in a new process."""
+    from coursekit.platform.grading import autograde, warmgrader
+
+    answer = warmgrader.grade(autograde.job(root, module_id, student, limits),
+                              limits.notebook_timeout + 30 + warmgrader.START_WAIT_SECONDS)
+    if answer is not None:
+        return autograde.result_of(answer)
+    return autograde.run_autograde(root, module_id, student, limits)
 
 
 def main(argv: list[str]) -> int:
