@@ -86,7 +86,7 @@ def refuse_model_answers(path: Path) -> None:
 
 def check(path: str | Path, limits: Limits | None = None) -> CheckResult:
     from coursekit.platform import notebooks
-    from coursekit.platform.grading import autograde, limits as limits_mod
+    from coursekit.platform.grading import limits as limits_mod
     from coursekit.platform.grading.results import question_results
     from coursekit.platform.nbgrader_adapter import gradebook
 
