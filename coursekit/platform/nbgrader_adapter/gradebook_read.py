@@ -168,19 +168,35 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _lookup(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """Positions of ``wanted`` in ``keys`` (unique non-negative integers); -1 where absent."""
-    keys = np.asarray(keys, dtype=np.int64)
-    wanted = np.asarray(wanted, dtype=np.int64)
-    if not len(keys):
-        return np.full(len(wanted), -1, dtype=np.int64)
-    top = int(max(keys.max(), wanted.max(initial=0)))
-    if keys.min() >= 0 and top < 8 * len(keys) + 1_000_000:
-        table = np.full(top + 1, -1, dtype=np.int64)     # database rowids are dense: index directly
-        table[keys] = np.arange(len(keys))
-        return table[np.clip(wanted, 0, top)] if wanted.min(initial=0) < 0 else table[wanted]
-    order = np.argsort(keys, kind="stable")
-    pos = np.clip(np.searchsorted(keys[order], wanted), 0, len(keys) - 1)
-    return np.where(keys[order][pos] == wanted, order[pos], -1)
+    """Positions of ``wanted`` in ``keys`` (unique integers); -1 where absent."""
+    return _Positions(keys).find(wanted)
+
+
+class _Positions:
+    """Positions of unique integer keys, found again and again (a table built once)."""
+
+    def __init__(self, keys: np.ndarray):
+        self.keys = np.asarray(keys, dtype=np.int64)
+        self.table = None
+        if len(self.keys) and self.keys.min() >= 0 and self.keys.max() < 8 * len(self.keys) + 1_000_000:
+            self.table = np.full(int(self.keys.max()) + 1, -1, dtype=np.int64)   # rowids are dense: index directly
+            self.table[self.keys] = np.arange(len(self.keys))
+        else:
+            self.order = np.argsort(self.keys, kind="stable")
+            self.sorted = self.keys[self.order]
+
+    def find(self, wanted: np.ndarray) -> np.ndarray:
+        wanted = np.asarray(wanted, dtype=np.int64)
+        if not len(self.keys):
+            return np.full(len(wanted), -1, dtype=np.int64)
+        if self.table is not None:
+            top = len(self.table) - 1
+            inside = (wanted >= 0) & (wanted <= top)
+            if inside.all():
+                return self.table[wanted]
+            return np.where(inside, self.table[np.clip(wanted, 0, top)], -1)
+        pos = np.clip(np.searchsorted(self.sorted, wanted), 0, len(self.keys) - 1)
+        return np.where(self.sorted[pos] == wanted, self.order[pos], -1)
 
 
 def _cell_tables(cells: pd.DataFrame) -> tuple:
@@ -345,6 +361,35 @@ def _sqlite_connect(path: Path) -> sqlite3.Connection:
     return con
 
 
+_PAGE_BATCH = 8_192         # leaf pages decoded at a time: about 300,000 grades
+_PAGES_AHEAD = 8            # batches decoded ahead of their use (about 60 MB): the workers go on while
+                            # the caller waits for the submissions or reduces a slice
+
+
+PAGES_FROM = 200_000         # grade rows from which the pages are read: below, loading the compiled
+                            # code (about a second) costs more than it saves
+
+
+def _compiled_ready() -> bool:
+    """The compiled loops, loaded (see ``grade_pages.ready``); False where they cannot be."""
+    try:
+        from coursekit.platform.nbgrader_adapter import grade_pages
+    except ImportError:
+        return False
+    return grade_pages.ready()
+
+
+def _compiled(rows: int, threshold: int) -> bool:
+    """Use the compiled loops (numba) for this many rows? COURSEKIT_READ_PAGES=1 always (where
+    numba is installed), =0 never: tests read both ways."""
+    import importlib.util
+
+    setting = os.environ.get("COURSEKIT_READ_PAGES", "")
+    if setting == "0" or importlib.util.find_spec("numba") is None:
+        return False
+    return setting == "1" or rows >= threshold
+
+
 def _workers() -> int:
     env = os.environ.get("COURSEKIT_READ_WORKERS")
     if env:
@@ -406,6 +451,8 @@ class PendingRead:
         self._jobs: list = []
         self._pool = None
         self._cancelled = False
+        self._pages_future = None
+        self._lock = None                 # the page reader's read transaction, while it reads
         if gb.sqlite_path is not None:
             self._start_sqlite()
 
@@ -468,35 +515,39 @@ class PendingRead:
     @staticmethod
     def _submission_of(ids: bytes | None, sn_ids: tuple) -> np.ndarray:
         """Each grade's submitted notebook rowid (-1: none), from the grades' ids, 32 bytes each."""
-        keys, rowid = sn_ids
         if not ids:
             return np.empty(0, dtype=np.int64)
         if len(ids) % _ID_BYTES:          # cannot happen with 32-byte ids; never guess if it does
             raise sqlite3.DatabaseError("the grades' submitted notebook ids are not 32 bytes each")
-        grade_ids = np.frombuffer(ids, dtype=f"S{_ID_BYTES}")
-        n = len(grade_ids)
-        if not len(keys):
-            return np.full(n, -1, dtype=np.int64)
-        words = grade_ids.view(np.uint64).reshape(n, _ID_BYTES // 8)
+        n = len(ids) // _ID_BYTES
+        words = np.frombuffer(ids, dtype=np.uint64).reshape(n, _ID_BYTES // 8)
         head = np.ones(n, dtype=bool)
         head[1:] = (words[1:] != words[:-1]).any(axis=1)       # where a new submission's grades begin
         starts = np.flatnonzero(head)
-        if isinstance(keys, _IdIndex):
-            pos = keys.find(words[starts])
-            found = np.where(pos >= 0, rowid[pos], -1)
-        else:
-            wanted = grade_ids[starts]
-            pos = np.clip(np.searchsorted(keys, wanted), 0, len(keys) - 1)
-            found = np.where(keys[pos] == wanted, rowid[pos], -1)
+        found = PendingRead._rowids_of(words[starts], sn_ids)
         return np.repeat(found, np.diff(np.append(starts, n)))
 
+    @staticmethod
+    def _rowids_of(words: np.ndarray, sn_ids: tuple) -> np.ndarray:
+        """The rowid of the submitted notebook of each id (rows of four 64-bit words); -1: none."""
+        keys, rowid = sn_ids
+        if not len(keys) or not len(words):
+            return np.full(len(words), -1, dtype=np.int64)
+        if isinstance(keys, _IdIndex):
+            pos = keys.find(words)
+            return np.where(pos >= 0, rowid[pos], -1)
+        wanted = np.ascontiguousarray(words).view(f"S{_ID_BYTES}").ravel()
+        pos = np.clip(np.searchsorted(keys, wanted), 0, len(keys) - 1)
+        return np.where(keys[pos] == wanted, rowid[pos], -1)
+
     def _decode(self, part) -> tuple:
-        """(submitted notebook rowid, item, share or NaN when pending) from a slice's texts.
+        """(submitted notebook rowid, item, share or NaN when pending) from a slice's texts (SQL)
+        or arrays (pages).
 
         Done by the caller, not the worker threads: numpy here would compete with them for the GIL.
         """
         ids, cells, text = part             # each grade's submitted notebook rowid and cell rowid, or None
-        values = _parse_ints(text, 1)[:, 0]
+        values = text if isinstance(text, np.ndarray) else _parse_ints(text, 1)[:, 0]
         del text
         code = values & _MASK
         if cells is None:
@@ -588,12 +639,89 @@ class PendingRead:
         self._subs_future = self._pool.submit(self._subs)
         if self._ids_by_text:
             self._sn_future = self._pool.submit(self._notebook_ids)
-        # a few slices ahead of the reader, not all: each read slice waits in memory until used
         self._jobs = jobs
-        self._futures = [self._pool.submit(self._grades, *job) for job in jobs[:_workers()]]
+        if jobs and self._ids_by_text and self._cells_text is not None and _compiled(hi - lo + 1, PAGES_FROM):
+            self._pages_future = self._pool.submit(self._open_pages)
+        else:   # a few slices ahead of the reader, not all: each read slice waits in memory until used
+            self._futures = [self._pool.submit(self._grades, *job) for job in jobs[:_workers()]]
+
+    # the grade table read from the file's pages (grade_pages), when it can be
+    def _open_pages(self):
+        """(the grade table's pages, its columns, its batches of leaf pages, the first batches
+        under way) under a read lock; None: read it with SQL."""
+        if not _compiled_ready():
+            return None
+        from coursekit.platform.nbgrader_adapter import grade_pages, sqlite_pages
+
+        try:
+            self._lock = sqlite_pages.read_lock(self.gb.sqlite_path)
+            table = sqlite_pages.Table(self.gb.sqlite_path, self._lock, "grade")
+            columns = grade_pages.columns_of(table)
+        except (sqlite_pages.Unsupported, sqlite3.Error, OSError, ValueError):
+            self._unlock()
+            return None
+        # the first batches start now, not when the caller first asks for grades
+        batches = [table.leaves[a:a + _PAGE_BATCH] for a in range(0, len(table.leaves), _PAGE_BATCH)]
+        futures = [self._pool.submit(self._page_part, table, b, columns) for b in batches[:_PAGES_AHEAD]]
+        return table, columns, batches, futures
+
+    def _page_part(self, table, pages: np.ndarray, columns: dict) -> tuple:
+        """One batch of leaf pages decoded (in a worker thread): a part as ``_grades`` gives it,
+        and the first and last rowid in it."""
+        from coursekit.platform.nbgrader_adapter import grade_pages
+
+        grp, heads, item, share, span = grade_pages.decode(table, pages, columns, self._cells_text, self._tables)
+        table.let_go(pages)
+        sub = self._rowids_of(heads, self._sn_future.result())[grp]
+        found = sub >= 0                     # as the join would: a grade of no submitted notebook is not read
+        return (sub[found], item[found], share[found]), span
+
+    def _unlock(self) -> None:
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            lock.close()
+
+    def _parts(self):
+        """Each slice of grades decoded, in rowid order: from the pages while they can be read,
+        then with SQL from where they could not (all of it when they cannot be read at all)."""
+        from coursekit.platform.nbgrader_adapter.sqlite_pages import Unsupported
+
+        last = None                                  # the last rowid decoded from the pages
+        opened = self._pages_future.result() if self._pages_future is not None else None
+        if opened is not None:
+            table, columns, batches, futures = opened
+            try:
+                for k in range(len(batches)):
+                    while len(futures) < min(len(batches), k + _PAGES_AHEAD):
+                        futures.append(self._pool.submit(self._page_part, table, batches[len(futures)], columns))
+                    part, span = futures[k].result()
+                    futures[k] = None
+                    if span is not None:
+                        if last is not None and span[0] <= last:
+                            raise Unsupported("rowids out of order")
+                        last = span[1]
+                    yield part
+                return
+            except Unsupported:
+                for f in futures:
+                    if f is not None:
+                        f.cancel()
+            finally:
+                self._unlock()
+                table.close()
+        jobs = self._jobs if last is None else [(max(a, last + 1), b) for a, b in self._jobs if b > last + 1]
+        self._futures = []
+        for k in range(len(jobs)):
+            while len(self._futures) < min(len(jobs), k + 1 + _workers()):
+                self._futures.append(self._pool.submit(self._grades, *jobs[len(self._futures)]))
+            part = self._futures[k].result()
+            self._futures[k] = None            # the slice's texts go as soon as it is decoded
+            yield self._decode(part)
 
     def cancel(self) -> None:
         self._cancelled = True
+        if self._pages_future is not None:
+            self._pages_future.add_done_callback(lambda _: self._unlock())
         for con in list(self._cons):
             try:
                 con.interrupt()
@@ -601,11 +729,6 @@ class PendingRead:
                 pass
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
-
-    def _ahead(self, k: int) -> None:
-        """Have the slices up to ``k`` and a few after it under way."""
-        while len(self._futures) < min(len(self._jobs), k + 1 + _workers()):
-            self._futures.append(self._pool.submit(self._grades, *self._jobs[len(self._futures)]))
 
     def stream(self) -> "Stream":
         """The gradebook's submissions now, and its grades slice by slice as they are read, so that
@@ -624,17 +747,14 @@ class PendingRead:
 
     def _slices(self, sub_key: np.ndarray):
         """Each slice's (submission position or -1, item, share or NaN when pending), in order."""
+        positions = _Positions(sub_key)
         try:
-            for k in range(len(self._jobs)):
-                self._ahead(k)
-                part = self._futures[k].result()
-                self._futures[k] = None            # the slice's texts go as soon as it is decoded
-                sn, item, share = self._decode(part)
-                del part
-                yield _lookup(sub_key, sn), item, share
+            for sn, item, share in self._parts():
+                yield positions.find(sn), item, share
         except sqlite3.Error as exc:
             raise UsageError(f"{self.gb.label}: cannot read the gradebook ({exc})")
         finally:
+            self._unlock()
             self._pool.shutdown(wait=False)
 
     @staticmethod
@@ -652,15 +772,12 @@ class PendingRead:
         if self.gb.sqlite_path is None or self.cells is None:
             return _read_sqlalchemy(self.gb, self.tags, students)
         try:
-            parts = []
-            for k in range(len(self._jobs)):
-                self._ahead(k)
-                parts.append(list(self._decode(self._futures[k].result())))   # numpy work here, in order
-                self._futures[k] = None
+            parts = [list(part) for part in self._parts()]          # numpy work here, in order
             subs, students_rows = self._subs_future.result()
         except sqlite3.Error as exc:
             raise UsageError(f"{self.gb.label}: cannot read the gradebook ({exc})")
         finally:
+            self._unlock()
             self._pool.shutdown(wait=False)
         st_id, sub_key, sub_code, times = self._submissions(subs, students_rows)
         g_sub, g_item, g_share = (_take_column(parts, i, dt) for i, dt in enumerate((np.int64, np.int32, np.float64)))
@@ -822,6 +939,11 @@ def best_of(learner: np.ndarray, item: np.ndarray, share: np.ndarray, when: np.n
     return np.sort(order[first])
 
 
+#: Slices of at least this many grades are merged by a compiled loop (numba), smaller ones by numpy:
+#: loading the compiled code costs more than it saves on a small gradebook.
+COMPILED_MERGE = 100_000
+
+
 class _Store:
     """The first result per (person, item), filled slice by slice (see :class:`Merged`)."""
 
@@ -833,11 +955,42 @@ class _Store:
 
     def codes(self, share: np.ndarray) -> np.ndarray:
         """Each share's code (1 + its position among the distinct shares seen)."""
+        local, known = self.local_codes(share)
+        return known[local] if len(known) else np.zeros(len(share), dtype=np.int64)
+
+    def local_codes(self, share: np.ndarray) -> tuple:
+        """(each share's position among this slice's distinct shares, -1 for NaN; their codes)."""
         local, distinct = pd.factorize(share, sort=False)
         known = np.array([self.values.setdefault(float(v), len(self.values) + 1) for v in distinct], dtype=np.int64)
         if len(self.values) >= np.iinfo(self.code.dtype).max:
             self.code = self.code.astype(np.uint32)
-        return known[local] if len(known) else np.zeros(len(share), dtype=np.int64)
+        return local, known
+
+    def merge(self, sub_l: np.ndarray, nat: np.ndarray, g_sub: np.ndarray, g_item: np.ndarray,
+              g_share: np.ndarray, offset: int) -> tuple:
+        """Merge a slice of one gradebook's grades (submission position or -1, item, share or NaN
+        when pending); returns (pending, undated). Large slices are merged by a compiled loop."""
+        if _compiled(len(g_sub), COMPILED_MERGE) and _compiled_ready():
+            from coursekit.platform.nbgrader_adapter import grade_pages
+
+            local, known = self.local_codes(g_share)
+            clashes = np.empty((len(g_sub), 4), dtype=np.int64)
+            pending, undated, n = grade_pages.merge_slice(self.code, self.sub, sub_l, nat, g_sub, g_item,
+                                                          local, known, offset, clashes)
+            if n:
+                self.clashes.append(tuple(clashes[:n, k].copy() for k in range(4)))
+            return pending, undated
+        found = g_sub >= 0
+        waiting = np.isnan(g_share)
+        pending = int(np.count_nonzero(found & waiting))
+        keep = found & ~waiting
+        g_sub = g_sub[keep]
+        learner = sub_l[g_sub]
+        on = learner >= 0
+        g_sub = g_sub[on]
+        undated = int(np.count_nonzero(nat[g_sub]))
+        self.add(learner[on], g_item[keep][on], g_share[keep][on], (g_sub + offset).astype(np.int32))
+        return pending, undated
 
     def add(self, learner: np.ndarray, item: np.ndarray, share: np.ndarray, sub: np.ndarray) -> None:
         code = self.codes(share)
@@ -886,17 +1039,9 @@ def merge_reads(ids: pd.Index, gradebooks: list, tags: "Tags", as_of: np.datetim
         nat = np.isnat(stream.sub_time)
         times.append(np.where(nat, as_of_ns, stream.sub_time.astype(np.int64)))
         for g_sub, g_item, g_share in stream.slices:
-            found = g_sub >= 0
-            waiting = np.isnan(g_share)
-            pending += int(np.count_nonzero(found & waiting))
-            keep = found & ~waiting
-            g_sub = g_sub[keep]
-            l = sub_l[g_sub]
-            on = l >= 0
-            g_sub = g_sub[on]
-            undated += int(np.count_nonzero(nat[g_sub]))
-            store.add(l[on], g_item[keep][on], g_share[keep][on], (g_sub + n_subs).astype(np.int32))
-            del g_sub, l, on, keep, found, waiting
+            waiting, no_date = store.merge(sub_l, nat, g_sub, g_item, g_share, n_subs)
+            pending += waiting
+            undated += no_date
         n_subs += len(stream.sub_time)
     sub_time = np.concatenate(times) if times else np.empty(0, dtype=np.int64)
     values = store.share_values()

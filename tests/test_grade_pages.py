@@ -1,0 +1,208 @@
+"""The gradebook's grade table read from the file's pages gives exactly what SQL gives, and every
+layout the page reader does not expect sends it back to SQL, from where it stopped."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import sqlite3
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import evidence_course as ec
+from coursekit.platform import evidence
+from coursekit.platform.nbgrader_adapter import grade_pages, gradebook_read, sqlite_pages
+
+pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+
+
+@pytest.fixture
+def root(tmp_path, monkeypatch):
+    r = ec.make_root(tmp_path / "root")
+    ec.use_root(monkeypatch, r)
+    monkeypatch.setenv("COURSEKIT_HOME", str(tmp_path / "home"))
+    return r
+
+
+def _scores(rng, spec):
+    """Scores of every kind a column can hold: whole (stored as integers), halves, thirds, none,
+    manual over automatic, below zero and above full marks."""
+    out = {}
+    for q in spec["items"]:
+        kind = rng.random()
+        if q.manual:
+            out[q.gid] = None if kind < 0.25 else rng.choice([0, q.points / 2, q.points, q.points / 3])
+        elif kind < 0.1:
+            out[q.gid] = (rng.choice([0.0, 1.0]), rng.choice([0.5, q.points, -1.0, q.points + 2]))
+        else:
+            out[q.gid] = rng.choice([0, 1, q.points, q.points / 3, 0.0005, 2.0005, q.points * 7])
+    return out
+
+
+@pytest.fixture
+def big(root, tmp_path):
+    """A gradebook of 60 learners across every module, with extra credit on some grades."""
+    rng = random.Random(11)
+    subs = [(f"l{i:02d}", mid, _scores(rng, spec), ec.at(1 + rng.randrange(25), 1 + rng.randrange(5)))
+            for i in range(60) for mid, spec in ec.MODULES.items() if rng.random() < 0.9]
+    path = tmp_path / "big.db"
+    ec.make_gradebook(path, subs)
+    with sqlite3.connect(path) as con:
+        con.execute("UPDATE grade SET extra_credit = 0.25 WHERE rowid % 7 = 0")
+        con.execute("UPDATE grade SET extra_credit = 1 WHERE rowid % 11 = 0")
+    return path
+
+
+def _read(path, monkeypatch, pages: str) -> pd.DataFrame:
+    monkeypatch.setenv("COURSEKIT_READ_PAGES", pages)
+    recs = evidence.records(path, evidence.course_tags())
+    return recs.sort_values(["learner", "module", "item", "competency"]).reset_index(drop=True)
+
+
+def _count_batches(monkeypatch) -> list:
+    calls = []
+    real = grade_pages.decode
+
+    def counted(*args, **kwargs):
+        calls.append(len(args[1]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(grade_pages, "decode", counted)
+    return calls
+
+
+def _count_queries(monkeypatch) -> list:
+    """The slices of the grade table read with SQL: (lowest rowid, highest + 1)."""
+    seen = []
+    real = gradebook_read.PendingRead._grades
+    monkeypatch.setattr(gradebook_read.PendingRead, "_grades",
+                        lambda self, lo, hi: seen.append((lo, hi)) or real(self, lo, hi))
+    return seen
+
+
+def _copy(path, name, statements):
+    out = path.parent / name
+    shutil.copy(path, out)
+    con = sqlite3.connect(out)
+    with con:
+        for sql in statements:
+            con.execute(sql)
+    con.close()
+    return out
+
+
+def test_pages_and_sql_give_the_same_records(big, monkeypatch):
+    by_sql = _read(big, monkeypatch, "0")
+    monkeypatch.setattr(gradebook_read, "_PAGE_BATCH", 3)            # many batches, in several threads
+    batches = _count_batches(monkeypatch)
+    by_query = _count_queries(monkeypatch)
+    by_pages = _read(big, monkeypatch, "1")
+    assert len(batches) > 5 and not by_query                          # the pages were really read, all of them
+    pd.testing.assert_frame_equal(by_sql, by_pages)
+    assert len(by_sql) > 400 and (by_sql["points"] % 1 != 0).any()
+
+
+def test_what_the_page_reader_does_not_expect_is_read_with_sql(big, monkeypatch):
+    """Each of these stops the page reader (at once, or part way through: SQL reads the rest)."""
+    by_sql = _read(big, monkeypatch, "0")
+    with sqlite3.connect(big) as con:
+        late = con.execute("SELECT max(rowid) - 5 FROM grade").fetchone()[0]
+        cell = con.execute(f"SELECT cell_id FROM grade WHERE rowid = {late}").fetchone()[0]
+    cases = {
+        "wal.db": ["PRAGMA journal_mode = WAL"],                                     # newer pages elsewhere
+        "added_column.db": ["ALTER TABLE grade ADD COLUMN comment TEXT"],            # old rows lack it
+        "overflow.db": [f"UPDATE grade SET id = '{'x' * 5000}' WHERE rowid = {late}"],   # a record on overflow pages
+        "text_score.db": [f"UPDATE grade SET extra_credit = 'a lot' WHERE rowid = {late}"],
+    }
+    monkeypatch.setattr(gradebook_read, "_PAGE_BATCH", 2)
+    by_query = _count_queries(monkeypatch)
+    for name, statements in cases.items():
+        copy = _copy(big, name, statements)
+        by_query.clear()
+        got = _read(copy, monkeypatch, "1")
+        assert by_query, name                                        # SQL read (some of) it
+        expected = _read(copy, monkeypatch, "0")
+        pd.testing.assert_frame_equal(expected, got, obj=name)
+        if name != "text_score.db":                                   # text counts as 0 extra credit in SQL
+            pd.testing.assert_frame_equal(by_sql, got, obj=name)
+    # a stray grade of a cell that is not in the gradebook, and one of a notebook id of another length
+    stray = _copy(big, "stray.db", [
+        "INSERT INTO grade SELECT 'h' || substr(id, 2), notebook_id, 'fedcba9876543210fedcba9876543210', "
+        "auto_score, manual_score, extra_credit, needs_manual_grade FROM grade LIMIT 1",
+        f"UPDATE grade SET notebook_id = 'short' WHERE rowid = {late}"])
+    pd.testing.assert_frame_equal(_read(stray, monkeypatch, "0"), _read(stray, monkeypatch, "1"))
+    assert cell
+
+
+def test_a_failure_part_way_is_read_from_where_the_pages_stopped(big, monkeypatch):
+    with sqlite3.connect(big) as con:
+        late = con.execute("SELECT max(rowid) - 3 FROM grade").fetchone()[0]
+    copy = _copy(big, "late_overflow.db", [f"UPDATE grade SET id = '{'y' * 5000}' WHERE rowid = {late}"])
+    monkeypatch.setattr(gradebook_read, "_PAGE_BATCH", 1)
+    batches = _count_batches(monkeypatch)
+    seen = _count_queries(monkeypatch)
+    got = _read(copy, monkeypatch, "1")
+    assert len(batches) > 3 and seen and min(lo for lo, _ in seen) > 1    # pages first, then SQL for the rest
+    pd.testing.assert_frame_equal(_read(copy, monkeypatch, "0"), got)
+
+
+def test_the_page_reader_refuses_a_file_it_cannot_read_with_certainty(big, tmp_path):
+    wal = _copy(big, "w.db", ["PRAGMA journal_mode = WAL"])
+    con = sqlite_pages.read_lock(wal)
+    try:
+        with pytest.raises(sqlite_pages.Unsupported):
+            sqlite_pages.Table(wal, con, "grade")
+    finally:
+        con.close()
+    con = sqlite_pages.read_lock(big)
+    try:
+        table = sqlite_pages.Table(big, con, "grade")
+        with sqlite3.connect(big) as plain:
+            rows = plain.execute("SELECT count(*) FROM grade").fetchone()[0]
+        assert int(table.cell_counts(table.leaves).sum()) == rows
+        table.close()
+    finally:
+        con.close()
+
+
+def test_the_read_lock_keeps_writers_out_until_the_read_ends(big):
+    con = sqlite_pages.read_lock(big)
+    writer = sqlite3.connect(big, timeout=0.1)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            with writer:
+                writer.execute("UPDATE grade SET auto_score = 0")
+    finally:
+        con.close()
+    with writer:
+        writer.execute("UPDATE grade SET auto_score = auto_score")        # free again
+    writer.close()
+
+
+def test_the_compiled_merge_equals_numpy(root, tmp_path, monkeypatch):
+    """Two gradebooks grading the same people: the compiled merge keeps the same first results and
+    the same later improvements as numpy's."""
+    rng = random.Random(5)
+    paths = []
+    for g in range(2):
+        subs = [(f"l{i:02d}", mid, _scores(rng, spec), ec.at(1 + rng.randrange(25), 1 + g))
+                for i in range(40) for mid, spec in ec.MODULES.items() if rng.random() < 0.8]
+        paths.append(tmp_path / f"c{g}.db")
+        ec.make_gradebook(paths[-1], subs)
+    tags = evidence.course_tags()
+    ids = pd.Index([f"l{i:02d}" for i in range(0, 40, 1) if i != 7])        # one learner not on the roster
+    out = {}
+    for compiled in (False, True):
+        monkeypatch.setenv("COURSEKIT_READ_PAGES", "1" if compiled else "0")
+        merged = gradebook_read.merge_reads(ids, [evidence.locate(p) for p in paths], tags,
+                                            np.datetime64("2025-12-01", "ns"))
+        shares = np.where(merged.share_code > 0, merged.share_values[np.maximum(merged.share_code.astype(np.int64) - 1, 0)], -1)
+        order = np.lexsort((merged.more_item, merged.more_learner))
+        out[compiled] = (shares, np.where(merged.share_code > 0, merged.sub_time[merged.sub], 0),
+                         merged.more_learner[order], merged.more_item[order], merged.more_gain[order],
+                         merged.more_time[order], merged.pending, merged.undated, merged.not_on_roster, merged.records)
+    assert len(out[True][2]) > 10                                     # later improvements were found
+    for a, b in zip(out[False], out[True]):
+        np.testing.assert_array_equal(a, b)
