@@ -56,7 +56,7 @@ def big(root, tmp_path):
 
 
 def _read(path, monkeypatch, pages: str) -> pd.DataFrame:
-    monkeypatch.setenv("COURSEKIT_READ_PAGES", pages)
+    monkeypatch.setenv("COURSEKIT_COMPILED", pages)
     recs = evidence.records(path, evidence.course_tags())
     return recs.sort_values(["learner", "module", "item", "competency"]).reset_index(drop=True)
 
@@ -195,7 +195,7 @@ def test_the_compiled_merge_equals_numpy(root, tmp_path, monkeypatch):
     ids = pd.Index([f"l{i:02d}" for i in range(0, 40, 1) if i != 7])        # one learner not on the roster
     out = {}
     for compiled in (False, True):
-        monkeypatch.setenv("COURSEKIT_READ_PAGES", "1" if compiled else "0")
+        monkeypatch.setenv("COURSEKIT_COMPILED", "1" if compiled else "0")
         merged = gradebook_read.merge_reads(ids, [evidence.locate(p) for p in paths], tags,
                                             np.datetime64("2025-12-01", "ns"))
         shares = np.where(merged.share_code > 0, merged.share_values[np.maximum(merged.share_code.astype(np.int64) - 1, 0)], -1)

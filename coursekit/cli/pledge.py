@@ -27,7 +27,21 @@ def register(sub) -> None:
 
 
 def run_report(args) -> int:
+    import gc
+    import os
+
+    # The report does no linear algebra: OpenBLAS's idle threads would only spin beside it.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+    from coursekit.platform import compiled
+
+    compiled.warm_up(args.gradebook)                   # loads while pandas and the rest are imported
     from coursekit.platform.reports import pledge, pledge_page
+
+    # The report makes few objects that refer to each other, but the collector would walk every
+    # module's objects again and again while large arrays are made: leave what is loaded alone.
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
 
     out = pledge_page.check_folder(args.out)          # before the work, not after it
     rep = pledge.compute(args.pledge, args.roster, args.gradebook, min_group=args.min_group,

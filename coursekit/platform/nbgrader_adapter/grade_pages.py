@@ -46,9 +46,9 @@ def varint(data, at):
 
 
 @njit(cache=True, nogil=True)
-def number(data, at, t, bits):
+def number(data, at, t, fbits):
     """(value, present) of a number of serial type ``t`` at ``at``; present -1: not a number.
-    ``bits``: one uint64 of scratch, through which a float's bytes become the float."""
+    ``fbits``: one uint64 of scratch and its float64 view, through which a float's bytes become the float."""
     if t == 0:
         return 0.0, 0
     if t == 8:
@@ -59,24 +59,43 @@ def number(data, at, t, bits):
         v = np.uint64(0)
         for k in range(8):
             v = (v << np.uint64(8)) | np.uint64(data[at + k])
-        bits[0] = v
-        return bits.view(np.float64)[0], 1
-    if 1 <= t <= 6:
-        n = (0, 1, 2, 3, 4, 6, 8)[t]
-        v = np.int64(data[at])
-        if v >= 128:
-            v -= 256                                   # the first byte carries the sign
-        for k in range(1, n):
-            v = (v << 8) | np.int64(data[at + k])
-        return float(v), 1
-    return 0.0, -1
+        fbits[0][0] = v
+        return fbits[1][0], 1
+    if t == 1:
+        n = 1
+    elif t == 2:
+        n = 2
+    elif t == 3:
+        n = 3
+    elif t == 4:
+        n = 4
+    elif t == 5:
+        n = 6
+    elif t == 6:
+        n = 8
+    else:
+        return 0.0, -1
+    v = np.int64(data[at])
+    if v >= 128:
+        v -= 256                                   # the first byte carries the sign
+    for k in range(1, n):
+        v = (v << 8) | np.int64(data[at + k])
+    return float(v), 1
 
 
 @njit(cache=True, nogil=True)
 def size_of(t):
     if t >= 12:
         return (t - 12) // 2
-    return (0, 1, 2, 3, 4, 6, 8, 8, 0, 0, -1, -1)[t]
+    if t <= 4:
+        return t
+    if t == 5:
+        return 6
+    if t == 6 or t == 7:
+        return 8
+    if t == 8 or t == 9:
+        return 0
+    return -1
 
 
 @njit(cache=True, nogil=True)
@@ -122,6 +141,7 @@ def kernel(data, pages, page_size, usable, ncol, c_nb, c_cell, c_auto, c_manual,
     h = 0
     nb = np.zeros((1, 4), dtype=np.uint64)
     bits = np.zeros(1, dtype=np.uint64)
+    fbits = (bits, bits.view(np.float64))
     prev = np.zeros(4, dtype=np.uint64)
     last = np.int64(-1)
     for p in pages:
@@ -186,9 +206,9 @@ def kernel(data, pages, page_size, usable, ncol, c_nb, c_cell, c_auto, c_manual,
                     if cell_words[lo, w] != nb[0, w]:
                         cell = -1
             # the score that counts
-            manual, m_ok = number(data, offsets[c_manual], types[c_manual], bits)
-            auto, a_ok = number(data, offsets[c_auto], types[c_auto], bits)
-            extra, e_ok = number(data, offsets[c_ec], types[c_ec], bits)
+            manual, m_ok = number(data, offsets[c_manual], types[c_manual], fbits)
+            auto, a_ok = number(data, offsets[c_auto], types[c_auto], fbits)
+            extra, e_ok = number(data, offsets[c_ec], types[c_ec], fbits)
             if m_ok < 0 or a_ok < 0 or e_ok < 0:
                 return n, kept, h, 7
             if e_ok == 0:

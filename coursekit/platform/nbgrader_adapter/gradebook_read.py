@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from coursekit.errors import UsageError
-from coursekit.platform import paths
+from coursekit.platform import compiled, paths
 from coursekit.platform.nbgrader_adapter.gradebook import NOTEBOOK, database_url
 
 SELF_PACED = "self-paced"
@@ -366,28 +366,7 @@ _PAGES_AHEAD = 8            # batches decoded ahead of their use (about 60 MB): 
                             # the caller waits for the submissions or reduces a slice
 
 
-PAGES_FROM = 200_000         # grade rows from which the pages are read: below, loading the compiled
-                            # code (about a second) costs more than it saves
-
-
-def _compiled_ready() -> bool:
-    """The compiled loops, loaded (see ``grade_pages.ready``); False where they cannot be."""
-    try:
-        from coursekit.platform.nbgrader_adapter import grade_pages
-    except ImportError:
-        return False
-    return grade_pages.ready()
-
-
-def _compiled(rows: int, threshold: int) -> bool:
-    """Use the compiled loops (numba) for this many rows? COURSEKIT_READ_PAGES=1 always (where
-    numba is installed), =0 never: tests read both ways."""
-    import importlib.util
-
-    setting = os.environ.get("COURSEKIT_READ_PAGES", "")
-    if setting == "0" or importlib.util.find_spec("numba") is None:
-        return False
-    return setting == "1" or rows >= threshold
+PAGES_FROM = 200_000         # grade rows from which the pages are read (see coursekit.platform.compiled)
 
 
 def _workers() -> int:
@@ -640,7 +619,7 @@ class PendingRead:
         if self._ids_by_text:
             self._sn_future = self._pool.submit(self._notebook_ids)
         self._jobs = jobs
-        if jobs and self._ids_by_text and self._cells_text is not None and _compiled(hi - lo + 1, PAGES_FROM):
+        if jobs and self._ids_by_text and self._cells_text is not None and compiled.wanted(hi - lo + 1, PAGES_FROM):
             self._pages_future = self._pool.submit(self._open_pages)
         else:   # a few slices ahead of the reader, not all: each read slice waits in memory until used
             self._futures = [self._pool.submit(self._grades, *job) for job in jobs[:_workers()]]
@@ -649,7 +628,7 @@ class PendingRead:
     def _open_pages(self):
         """(the grade table's pages, its columns, its batches of leaf pages, the first batches
         under way) under a read lock; None: read it with SQL."""
-        if not _compiled_ready():
+        if not compiled.ready():
             return None
         from coursekit.platform.nbgrader_adapter import grade_pages, sqlite_pages
 
@@ -939,8 +918,7 @@ def best_of(learner: np.ndarray, item: np.ndarray, share: np.ndarray, when: np.n
     return np.sort(order[first])
 
 
-#: Slices of at least this many grades are merged by a compiled loop (numba), smaller ones by numpy:
-#: loading the compiled code costs more than it saves on a small gradebook.
+#: Slices of at least this many grades are merged by a compiled loop (see coursekit.platform.compiled).
 COMPILED_MERGE = 100_000
 
 
@@ -970,7 +948,7 @@ class _Store:
               g_share: np.ndarray, offset: int) -> tuple:
         """Merge a slice of one gradebook's grades (submission position or -1, item, share or NaN
         when pending); returns (pending, undated). Large slices are merged by a compiled loop."""
-        if _compiled(len(g_sub), COMPILED_MERGE) and _compiled_ready():
+        if compiled.wanted(len(g_sub), COMPILED_MERGE) and compiled.ready():
             from coursekit.platform.nbgrader_adapter import grade_pages
 
             local, known = self.local_codes(g_share)

@@ -32,7 +32,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 #: Costs of hiding: a group's staff; the whole target and its competency rows are hidden last.
 WHOLE_TARGET_COST = 1e9
@@ -179,8 +178,7 @@ class _System:
                     both = np.flatnonzero((self.r[a] >= 0) & (self.r[b] >= 0))
                     for cell in both:
                         le([(self.r[b][cell], 1), (self.r[a][cell], -1)])   # reaching b implies reaching a
-        A = sparse.csr_matrix((vals, (rows, cols)), shape=(k, self.n))
-        return A, np.zeros(k)
+        return _Rows.of(rows, cols, vals, k), np.zeros(k)
 
     def row(self, g: Group, what: str, targets: list[TargetFacts]) -> dict:
         """The linear form of a group's count: ``what`` is staff or reached."""
@@ -190,6 +188,26 @@ class _System:
             need = targets[g.target].needs[[c for c, _ in targets[g.target].needs].index(g.competency)]
             return {int(self.c[need][c]): 1.0 for c in g.cells}
         return {int(self.r[g.target][c]): 1.0 for c in g.cells}
+
+
+@dataclass
+class _Rows:
+    """Linear rows in compressed sparse row form, as HiGHS takes them: each row's entries by
+    column, entries of the same row and column summed (what scipy's csr_matrix gives)."""
+
+    count: int
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+
+    @classmethod
+    def of(cls, rows, cols, vals, count: int) -> "_Rows":
+        rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+        width = int(cols.max()) + 1 if len(cols) else 1
+        keys, where = np.unique(rows * width + cols, return_inverse=True)
+        data = np.bincount(where.ravel(), weights=np.asarray(vals, dtype=np.float64), minlength=len(keys))
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(keys // width, minlength=count))])
+        return cls(count, indptr, keys % width, data)
 
 
 def _asks_more(b: TargetFacts, a: TargetFacts) -> bool:
@@ -219,11 +237,11 @@ class Audit:
         h.setOptionValue("solver", "simplex")
         inf = highspy.kHighsInf
         h.addVars(system.n, np.zeros(system.n), np.full(system.n, inf))
-        A = system.A_ub.tocsr()
-        if A.shape[0]:
-            h.addRows(A.shape[0], np.full(A.shape[0], -inf), system.b_ub, A.nnz, A.indptr[:-1].astype(np.int32),
+        A = system.A_ub
+        if A.count:
+            h.addRows(A.count, np.full(A.count, -inf), system.b_ub, len(A.data), A.indptr[:-1].astype(np.int32),
                       A.indices.astype(np.int32), A.data.astype(np.float64))
-        self.first_eq = A.shape[0]
+        self.first_eq = A.count
         self.rows_of: list[list[int]] = []         # group -> its equation rows
         self.value_of: list[float] = []
         for g in groups:

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from coursekit.platform import competencies
+from coursekit.platform import compiled, competencies
 from coursekit.platform import evidence
 from coursekit.platform import roster as staff_roster
 from coursekit.platform.reports import disclosure
@@ -251,6 +251,9 @@ def _grid_position(grid: np.ndarray, when: np.ndarray) -> np.ndarray:
 
 #: People whose evidence is summed at once: bounds the memory of the per-person arrays.
 BLOCK_CELLS = 4_000_000
+#: From this many (person, item) cells, a compiled loop sums each person's evidence
+#: (``attainment_loop``, the same sums; see coursekit.platform.compiled).
+COMPILED_CELLS = 2_000_000
 
 
 def target_progress(target: Target, roster: pd.DataFrame, merged: gradebook_read.Merged, grid: np.ndarray,
@@ -300,6 +303,31 @@ def target_progress(target: Target, roster: pd.DataFrame, merged: gradebook_read
     sel_arr = np.asarray(sel, dtype=np.int64)
     step = max(1, BLOCK_CELLS // max(1, 8 * max(C, 1) * L))
     a = 0
+    if n and C and len(sel) and compiled.wanted(n * len(sel), COMPILED_CELLS) and compiled.ready():
+        from coursekit.platform.reports import attainment_loop
+
+        g = grid.astype(np.int64)
+        steps = np.diff(g)
+        even = int(steps[0]) if len(steps) and (steps == steps[0]).all() else 0
+        starts = np.searchsorted(m_l, np.arange(n + 1)).astype(np.int64)
+        m_j, m_gain, m_time = m_j.astype(np.int64), m_gain.astype(np.float64), m_time.astype(np.int64)
+        pop64 = pop.astype(np.int64)
+
+        def part(lo: int, hi: int) -> np.ndarray:      # people lo..hi-1; the loop releases the GIL
+            own = np.zeros(G + 1, dtype=np.int64)
+            attainment_loop.progress(pop64[lo:hi], sel_arr, merged.share_code, merged.share_values, merged.sub,
+                                     merged.sub_time, starts[lo:hi + 1], m_j, m_gain, m_time, g, np.int64(even),
+                                     slot_comp, slot_level, pts_of, C, L, need, float(threshold), int(min_items),
+                                     ranks[lo:hi], own)
+            return own
+
+        halves = [(0, n // 2), (n // 2, n)] if n >= 20_000 else [(0, n)]
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(len(halves)) as pool:
+            for own in pool.map(lambda h: part(*h), halves):
+                delta += own
+        a = n                                          # every person done
     while a < n and C and len(sel):
         b = min(n, a + step)
         rows = pop[a:b]

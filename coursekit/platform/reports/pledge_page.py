@@ -353,14 +353,26 @@ def _data_uri(data: bytes) -> str:
 
 def draw_figures(rep: Report) -> dict:
     """Draw the figures of each target whose figures are shown: number -> [(data URI, alt, caption)]."""
-    out = {}
+    plans = figure_plans(rep)
+    pngs = _render_all([draw for _, draw, _, _ in plans])
+    out: dict = {}
+    for (k, _, alt, caption), png in zip(plans, pngs):
+        out.setdefault(k, []).append((_data_uri(png), alt, caption))
+    for k, tr in enumerate(rep.targets, start=1):
+        if tr.current is not None:
+            out.setdefault(k, [])
+    return out
+
+
+def figure_plans(rep: Report) -> list:
+    """The figures to draw, in order: (target number, a function drawing it, alt text, caption)."""
+    plans = []
     for k, tr in enumerate(rep.targets, start=1):
         t = tr.result.target
         if tr.current is None:
             continue
-        items = []
         now_text = _pct(tr.current, 1)
-        items.append((_data_uri(_png(fig_trajectory(tr, rep.pledge, rep.as_of))),
+        plans.append((k, lambda tr=tr: fig_trajectory(tr, rep.pledge, rep.as_of),
                       f"Line chart of the share of staff at the target level over time, now {now_text}, "
                       f"against the pledge of {_pct(t.share)} by {_date(rep.pledge.target_date)}.",
                       f"Share of {_who(t)} at {_what(t)}, over time: now {now_text}; pledge {_pct(t.share)}."))
@@ -372,24 +384,71 @@ def draw_figures(rep: Report) -> dict:
             hidden = len(dept) - len(shown)
             cap = (f"Highest: {best.department} ({_pct(best.share)}); lowest: {worst.department} ({_pct(worst.share)})."
                    + (f" {hidden} department(s) hidden to protect small groups." if hidden else ""))
-            items.append((_data_uri(_png(fig_groups(dept, "department", t.share,
-                                                    "By department: staff at the target level"))),
+            plans.append((k, lambda dept=dept, t=t: fig_groups(dept, "department", t.share,
+                                                               "By department: staff at the target level"),
                           "Bar chart of the share of staff at the target level in each department, with the pledge "
                           "share as a dashed line.", cap))
         prof = [r for r in tr.rows if r.group == "profile" and not r.suppressed]
         if len(prof) > 1:
-            items.append((_data_uri(_png(fig_groups([r for r in tr.rows if r.group == "profile"], "profile", t.share,
-                                                    "By job profile: staff at the target level"))),
+            rows = [r for r in tr.rows if r.group == "profile"]
+            plans.append((k, lambda rows=rows, t=t: fig_groups(rows, "profile", t.share,
+                                                               "By job profile: staff at the target level"),
                           "Bar chart of the share of staff at the target level in each job profile.",
                           "; ".join(f"{competencies.profiles()[r.profile].name}: {_pct(r.share)}" for r in prof) + "."))
         comp = [r for r in tr.rows if r.group == "competency" and not r.suppressed]
         if len(comp) > 1:
             fw = competencies.framework()
-            items.append((_data_uri(_png(fig_competencies(tr))),
+            plans.append((k, lambda tr=tr: fig_competencies(tr),
                           "Bar chart of the share of staff at the target level in each competency separately.",
                           "; ".join(f"{fw.get(r.competency).name}: {_pct(r.share)}" for r in comp) + "."))
-        out[k] = items
-    return out
+    return plans
+
+
+#: From this many figures, a second process draws half of them (where processes can be forked).
+PARALLEL_FIGURES = 4
+_DRAWS: list = []                 # the figures a forked helper draws (it inherits this list)
+
+
+def _draw_png(i: int) -> bytes:
+    return _png(_DRAWS[i]())
+
+
+def _render_all(draws: list) -> list:
+    """Each figure drawn and saved as PNG, in order. Drawing a figure is a third of a second of
+    matplotlib, so with several figures and two cores a forked helper draws every other one
+    meanwhile; where forking is not possible, or the helper fails, all are drawn here."""
+    import multiprocessing
+    import os
+    import sys
+
+    pngs: list = [None] * len(draws)
+    helper = None
+    if (len(draws) >= PARALLEL_FIGURES and sys.platform == "linux" and (os.cpu_count() or 1) > 1
+            and os.environ.get("COURSEKIT_PARALLEL_FIGURES", "1") != "0"):
+        from concurrent.futures import ProcessPoolExecutor
+
+        _DRAWS[:] = draws
+        try:
+            helper = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+            theirs = {i: helper.submit(_draw_png, i) for i in range(1, len(draws), 2)}
+        except (OSError, ValueError):
+            helper, theirs = None, {}
+    else:
+        theirs = {}
+    try:
+        for i, draw in enumerate(draws):
+            if i not in theirs:
+                pngs[i] = _png(draw())
+        for i, future in theirs.items():
+            try:
+                pngs[i] = future.result()
+            except Exception:            # the helper died or failed: draw it here instead
+                pngs[i] = _png(draws[i]())
+    finally:
+        if helper is not None:
+            helper.shutdown(wait=True, cancel_futures=True)
+        _DRAWS.clear()
+    return pngs
 
 
 # ---------------------------------------------------------------------------------------------
