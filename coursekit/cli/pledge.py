@@ -32,20 +32,29 @@ def run_report(args) -> int:
 
     # The report does no linear algebra: OpenBLAS's idle threads would only spin beside it.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    # The report makes few objects that refer to each other, but the collector would walk every
+    # module's objects again and again as they load and while large arrays are made: collect
+    # rarely, and never again through what is loaded.
+    gc.set_threshold(100_000, 50, 100)
 
     from coursekit.platform import compiled
 
     compiled.warm_up(args.gradebook)                   # loads while pandas and the rest are imported
-    from coursekit.platform.reports import pledge, pledge_page
+    from coursekit.platform.nbgrader_adapter import gradebook_read
 
-    # The report makes few objects that refer to each other, but the collector would walk every
-    # module's objects again and again while large arrays are made: leave what is loaded alone.
-    gc.freeze()
-    gc.set_threshold(100_000, 50, 100)
+    # the first gradebook's submissions are queried while the rest of the command loads
+    early = gradebook_read.prefetch(args.gradebook[0])
+    try:
+        from coursekit.platform.reports import pledge, pledge_page
 
-    out = pledge_page.check_folder(args.out)          # before the work, not after it
-    rep = pledge.compute(args.pledge, args.roster, args.gradebook, min_group=args.min_group,
-                         self_assessed=args.self_assessed)
+        gc.freeze()
+
+        out = pledge_page.check_folder(args.out)          # before the work, not after it
+        rep = pledge.compute(args.pledge, args.roster, args.gradebook, min_group=args.min_group,
+                             self_assessed=args.self_assessed, prefetched=early)
+    finally:
+        if early is not None:
+            early.cancel()                             # a read left unused stops (a finished one is unaffected)
     pledge_page.write(rep, out)
     print(rep)
     return 0

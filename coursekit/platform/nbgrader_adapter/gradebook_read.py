@@ -423,8 +423,13 @@ def _cell_of(ids: bytes | None, keys: tuple) -> np.ndarray:
 class PendingRead:
     """A gradebook being read; ``result()`` waits for it. ``cancel()`` stops the queries."""
 
-    def __init__(self, gb: Gradebook, tags: "Tags"):
-        self.gb, self.tags = gb, tags
+    def __init__(self, gb: Gradebook, tags: "Tags | None"):
+        import threading
+
+        self.gb, self.tags = gb, None
+        self._tagged = threading.Event()       # the tags given (they may come after the read starts)
+        self._general = False                  # read the general way (keys too large to pack)
+        self._raw_cells = None
         self._cons: list = []
         self._futures: list = []
         self._jobs: list = []
@@ -433,7 +438,19 @@ class PendingRead:
         self._pages_future = None
         self._lock = None                 # the page reader's read transaction, while it reads
         if gb.sqlite_path is not None:
-            self._start_sqlite()
+            self._start_sqlite(tags)
+        elif tags is not None:
+            self.tags = tags
+
+    def set_tags(self, tags: "Tags") -> None:
+        """The items to read (when the read was started before they were known); once only."""
+        if self._tagged.is_set():
+            return
+        self.tags = tags
+        if self._raw_cells is not None:
+            self.cells = _item_map(self._raw_cells, tags)
+            self._tables = _cell_tables(self.cells)
+        self._tagged.set()
 
     # the SQLite queries, each on its own connection in a worker thread
     def _connect(self) -> sqlite3.Connection:
@@ -576,7 +593,7 @@ class PendingRead:
         hit = pos >= 0
         return np.column_stack([sn_rowid[hit], rest[pos[hit], 0], rest[pos[hit], 1]])
 
-    def _start_sqlite(self) -> None:
+    def _start_sqlite(self, tags) -> None:
         gb = self.gb
         try:
             con = _sqlite_connect(gb.sqlite_path)
@@ -586,8 +603,7 @@ class PendingRead:
             names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
             _check_tables(names, gb)
             cells = con.execute(_CELLS_SQL.replace(":notebook", "?").format(cell_key="bc.rowid"), (NOTEBOOK,)).fetchall()
-            self.cells = _item_map(pd.DataFrame(cells, columns=["cell", "module", "item", "max_score", "cell_type"]),
-                                   self.tags)
+            self._raw_cells = pd.DataFrame(cells, columns=["cell", "module", "item", "max_score", "cell_type"])
             # (MIN and MAX in one query would scan the table; apart, each is one lookup)
             lo = con.execute("SELECT MIN(rowid) FROM grade").fetchone()[0]
             hi = con.execute("SELECT MAX(rowid) FROM grade").fetchone()[0]
@@ -602,12 +618,16 @@ class PendingRead:
         finally:
             con.close()
         if max_sn >= _SUB_LIMIT or max_bc > _CELL_MASK:
-            self.cells = None            # keys too large to pack: read it the general way
+            self._general = True         # keys too large to pack: read it the general way
+            self._raw_cells = None
+            if tags is not None:
+                self.set_tags(tags)
             return
         from concurrent.futures import ThreadPoolExecutor
 
-        cells = self.cells
-        self._tables = _cell_tables(cells)
+        if tags is not None:
+            self.set_tags(tags)
+        cells = self.cells if tags is not None else self._raw_cells    # tagged cells, once known
         jobs = []
         if len(cells) and lo is not None:
             n = _workers() if hi - lo > 400_000 else 1
@@ -646,9 +666,12 @@ class PendingRead:
 
     def _page_part(self, table, pages: np.ndarray, columns: dict) -> tuple:
         """One batch of leaf pages decoded (in a worker thread): a part as ``_grades`` gives it,
-        and the first and last rowid in it."""
-        from coursekit.platform.nbgrader_adapter import grade_pages
+        and the first and last rowid in it. Waits for the tags."""
+        from coursekit.platform.nbgrader_adapter import grade_pages, sqlite_pages
 
+        self._tagged.wait()
+        if self._cancelled:
+            raise sqlite_pages.Unsupported("cancelled")
         grp, heads, item, share, span = grade_pages.decode(table, pages, columns, self._cells_text, self._tables)
         table.let_go(pages)
         sub = self._rowids_of(heads, self._sn_future.result())[grp]
@@ -699,6 +722,7 @@ class PendingRead:
 
     def cancel(self) -> None:
         self._cancelled = True
+        self._tagged.set()                     # a batch waiting for tags stops instead
         if self._pages_future is not None:
             self._pages_future.add_done_callback(lambda _: self._unlock())
         for con in list(self._cons):
@@ -709,10 +733,12 @@ class PendingRead:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def stream(self) -> "Stream":
+    def stream(self, tags: "Tags | None" = None) -> "Stream":
         """The gradebook's submissions now, and its grades slice by slice as they are read, so that
         a caller can reduce each slice and let it go (memory then follows people, not grades)."""
-        if self.gb.sqlite_path is None or self.cells is None:
+        if tags is not None:
+            self.set_tags(tags)
+        if self.gb.sqlite_path is None or self._general:
             raw = _read_sqlalchemy(self.gb, self.tags, None)
             return Stream(raw.student_ids, raw.sub_code, raw.sub_time,
                           iter([(raw.g_sub, raw.g_item, raw.g_frac)]), raw.pending)
@@ -747,8 +773,10 @@ class PendingRead:
         times = np.where(ms < 0, np.datetime64("NaT"), ms.astype("datetime64[ms]")).astype("datetime64[ns]")
         return st_id, subs[ok, 0], pos[ok], times
 
-    def result(self, students=None) -> Raw:
-        if self.gb.sqlite_path is None or self.cells is None:
+    def result(self, students=None, tags: "Tags | None" = None) -> Raw:
+        if tags is not None:
+            self.set_tags(tags)
+        if self.gb.sqlite_path is None or self._general:
             return _read_sqlalchemy(self.gb, self.tags, students)
         try:
             parts = [list(part) for part in self._parts()]          # numpy work here, in order
@@ -837,10 +865,26 @@ def _read_sqlalchemy(gb: Gradebook, tags: "Tags", students) -> Raw:
                    gs[keep], item, share, students)
 
 
-def start_read(gradebook: str | Path | Gradebook, tags: "Tags", *, source: str | None = None) -> PendingRead:
-    """Start reading a gradebook (SQLite: in background threads); ``.result()`` returns :class:`Raw`."""
+def start_read(gradebook: str | Path | Gradebook, tags: "Tags | None", *, source: str | None = None) -> PendingRead:
+    """Start reading a gradebook (SQLite: in background threads); ``.result()`` returns :class:`Raw`.
+    ``tags`` may be None when they are not known yet: then ``stream``/``result`` take them."""
     gb = gradebook if isinstance(gradebook, Gradebook) else locate(gradebook, source)
     return PendingRead(gb, tags)
+
+
+def prefetch(path: str) -> PendingRead | None:
+    """Start reading a cohort's SQLite gradebook file before the items to read are known, so that
+    its submissions are queried while the command is still starting; None when it is not such a
+    file or cannot be read (the command then starts the read itself, and reports any error)."""
+    try:
+        if "://" in str(path):
+            return None
+        gb = locate(path)
+        if gb.source != COHORT or gb.sqlite_path is None:
+            return None
+        return PendingRead(gb, None)
+    except (UsageError, OSError, sqlite3.Error, ValueError):
+        return None
 
 
 def read_gradebook(gradebook: str | Path | Gradebook, tags: "Tags", *, source: str | None = None,
@@ -1005,7 +1049,7 @@ def merge_reads(ids: pd.Index, gradebooks: list, tags: "Tags", as_of: np.datetim
     times = []                                    # per gradebook: its submissions' times (ns)
     n_subs = 0
     for gb in gradebooks:
-        stream = (started.get(gb.url) or start_read(gb, tags)).stream()
+        stream = (started.get(gb.url) or start_read(gb, tags)).stream(tags)
         if paths.SELF_LEARNER_ID in set(stream.student_ids.tolist()):
             raise UsageError(f"{gb.label}: is a learner's own gradebook of self-paced checks (a copy of one), "
                              "not a cohort's; learners export their own work with `coursekit progress --export`")

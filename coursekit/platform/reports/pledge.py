@@ -251,6 +251,8 @@ def _grid_position(grid: np.ndarray, when: np.ndarray) -> np.ndarray:
 
 #: People whose evidence is summed at once: bounds the memory of the per-person arrays.
 BLOCK_CELLS = 4_000_000
+#: From this many people in a target, two threads run that loop, each for half of them.
+PARALLEL_PEOPLE = 20_000
 #: From this many (person, item) cells, a compiled loop sums each person's evidence
 #: (``attainment_loop``, the same sums; see coursekit.platform.compiled).
 COMPILED_CELLS = 2_000_000
@@ -321,7 +323,7 @@ def target_progress(target: Target, roster: pd.DataFrame, merged: gradebook_read
                                      ranks[lo:hi], own)
             return own
 
-        halves = [(0, n // 2), (n // 2, n)] if n >= 20_000 else [(0, n)]
+        halves = [(0, n // 2), (n // 2, n)] if n >= PARALLEL_PEOPLE else [(0, n)]
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(len(halves)) as pool:
@@ -587,11 +589,12 @@ def build(pledge: Pledge, roster: pd.DataFrame, gradebooks: list, min_group: int
 
 
 def compute(pledge_path, roster_path, gradebooks: list, min_group: int = MIN_GROUP,
-            now: datetime | None = None, self_assessed: list = ()) -> Report:
+            now: datetime | None = None, self_assessed: list = (), prefetched=None) -> Report:
     """Check every input, then compute the report (nothing is written). Returns the report.
 
     ``gradebooks``: gradebook paths or database URLs of assessed work (cohorts); ``self_assessed``:
-    learners' exports of their own checks, shown apart. ``pledge_page.write`` writes the result.
+    learners' exports of their own checks, shown apart. ``prefetched``: the first gradebook's read,
+    already started (``gradebook_read.prefetch``). ``pledge_page.write`` writes the result.
     """
     if min_group < MIN_GROUP_FLOOR:
         raise UsageError(f"--min-group {min_group} is too small; it must be at least {MIN_GROUP_FLOOR}")
@@ -611,7 +614,11 @@ def compute(pledge_path, roster_path, gradebooks: list, min_group: int = MIN_GRO
             gbs.append(gb)
     tags = evidence.course_tags().for_competencies(pledge.competencies)
     # The first gradebook is read in background threads while the roster is checked.
-    first = evidence.start_read(gbs[0], tags)
+    if prefetched is not None and prefetched.gb.url == gbs[0].url:
+        first = prefetched
+        first.set_tags(tags)
+    else:
+        first = evidence.start_read(gbs[0], tags)
     try:
         roster = load_roster(roster_path)
         phase("pledge, tags, roster")
