@@ -26,6 +26,19 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture
+def root(tmp_path, monkeypatch):
+    """A temp course root (the kit's framework and profiles, and the two test modules of
+    tests/evidence_course.py) and a fresh personal folder."""
+    import evidence_course as ec
+
+    r = ec.make_root(tmp_path / "root")
+    ec.use_root(monkeypatch, r)
+    monkeypatch.setenv("COURSEKIT_HOME", str(tmp_path / "home"))
+    yield r
+    ec.use_root(monkeypatch, r)  # clear the caches again
+
+
+@pytest.fixture
 def learner_home(tmp_path, monkeypatch):
     """A fresh personal folder for `coursekit check` and `coursekit progress`."""
     home = tmp_path / "learner"

@@ -194,3 +194,17 @@ def full_marks(module: str, modules: dict | None = None, manual: bool = True) ->
 
 def at(day: int, month: int = 1, year: int = 2025) -> datetime:
     return datetime(year, month, day, 12, 0, 0)
+
+
+def copy_gradebook(db: Path, name: str, statements: list) -> Path:
+    """A copy of gradebook ``db`` beside it, changed by SQL ``statements`` (foreign keys unchecked)."""
+    import sqlite3
+
+    out = Path(db).parent / name
+    shutil.copy(db, out)
+    con = sqlite3.connect(out)
+    with con:
+        for sql in statements:
+            con.execute(sql)
+    con.close()
+    return out

@@ -19,15 +19,6 @@ PROFILES = ["senior_leader", "policy_officer", "procurement_officer", "caseworke
             "oversight_audit"]
 
 
-@pytest.fixture
-def root(tmp_path, monkeypatch):
-    """A temp course root: the kit's framework and profiles, and the two test modules."""
-    r = ec.make_root(tmp_path / "root")
-    ec.use_root(monkeypatch, r)
-    yield r
-    ec.use_root(monkeypatch, r)  # clear the caches again
-
-
 def _edit(root, name, change):
     path = root / "competencies" / name
     data = yaml.safe_load(path.read_text())

@@ -18,15 +18,6 @@ from coursekit.errors import UsageError
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
 
 
-@pytest.fixture
-def root(tmp_path, monkeypatch):
-    r = ec.make_root(tmp_path / "root")
-    ec.use_root(monkeypatch, r)
-    monkeypatch.setenv("COURSEKIT_HOME", str(tmp_path / "home"))
-    yield r
-    ec.use_root(monkeypatch, r)
-
-
 ANA_ALPHA = ec.full_marks("m10_alpha")                           # everything right, written answer graded
 ANA_BETA = {"q1": 1, "q2": 2, "q3": 0, "w1": None}               # written answer not graded yet
 BEN_ALPHA = {"q1": 2, "q2": 0, "q3": 1.5, "q4": 2, "w1": None}
@@ -127,11 +118,11 @@ def test_fast_sqlite_reader_equals_the_portable_sql_reader(cohort, monkeypatch):
     read = gradebook_read.start_read(cohort, tags)
     assert read._ids_by_text                                            # nbgrader's ids, matched by numpy
     read.cancel()
-    dangling = _copy_with(cohort, "dangling.db", [               # a grade of no submitted notebook: not read
+    dangling = ec.copy_gradebook(cohort, "dangling.db", [               # a grade of no submitted notebook: not read
         "INSERT INTO grade SELECT 'g' || substr(id, 2), '0123456789abcdef0123456789abcdef', cell_id, auto_score, "
         "manual_score, extra_credit, needs_manual_grade FROM grade LIMIT 1"])
     sid = _one(cohort, "SELECT id FROM submitted_notebook ORDER BY id LIMIT 1")
-    odd = _copy_with(cohort, "odd_ids.db", [                     # an id of another length: the join matches it
+    odd = ec.copy_gradebook(cohort, "odd_ids.db", [                     # an id of another length: the join matches it
         f"UPDATE submitted_notebook SET id = '{sid}-x' WHERE id = '{sid}'",
         f"UPDATE grade SET notebook_id = '{sid}-x' WHERE notebook_id = '{sid}'"])
     read = gradebook_read.start_read(odd, tags)
@@ -149,13 +140,13 @@ def test_fast_sqlite_reader_equals_the_portable_sql_reader(cohort, monkeypatch):
         return [f"UPDATE {table} SET {col} = '{new}' WHERE {col} = '{cell}'"
                 for table, col in (("base_cell", "id"), ("grade_cells", "id"), ("grade", "cell_id"))]
 
-    twins = _copy_with(cohort, "twin_cells.db", renamed(c2, c1[:8] + c2[8:]))   # same first 8 bytes: join
-    short = _copy_with(cohort, "short_cell.db", renamed(c2, "c2"))               # not 32 bytes: join
-    stray = _copy_with(cohort, "stray_cell.db", [              # a grade of no cell: not read
+    twins = ec.copy_gradebook(cohort, "twin_cells.db", renamed(c2, c1[:8] + c2[8:]))   # same first 8 bytes: join
+    short = ec.copy_gradebook(cohort, "short_cell.db", renamed(c2, "c2"))               # not 32 bytes: join
+    stray = ec.copy_gradebook(cohort, "stray_cell.db", [              # a grade of no cell: not read
         "INSERT INTO grade SELECT 'h' || substr(id, 2), notebook_id, 'fedcba9876543210fedcba9876543210', "
         "auto_score, manual_score, extra_credit, needs_manual_grade FROM grade LIMIT 1"])
     aid = _one(cohort, "SELECT id FROM submitted_assignment ORDER BY id LIMIT 1")
-    odd_assignment = _copy_with(cohort, "odd_assignment.db", [   # not 32 bytes: the join matches it
+    odd_assignment = ec.copy_gradebook(cohort, "odd_assignment.db", [   # not 32 bytes: the join matches it
         f"UPDATE submitted_assignment SET id = '{aid}-x' WHERE id = '{aid}'",
         f"UPDATE submitted_notebook SET assignment_id = '{aid}-x' WHERE assignment_id = '{aid}'"])
     with sqlite3.connect(odd_assignment) as con:
@@ -176,20 +167,6 @@ def test_fast_sqlite_reader_equals_the_portable_sql_reader(cohort, monkeypatch):
 def _one(db, sql):
     with sqlite3.connect(db) as con:
         return con.execute(sql).fetchone()[0]
-
-
-def _copy_with(db, name, statements):
-    """A copy of gradebook ``db`` changed by SQL ``statements`` (foreign keys unchecked)."""
-    import shutil
-
-    out = db.parent / name
-    shutil.copy(db, out)
-    con = sqlite3.connect(out)
-    with con:
-        for sql in statements:
-            con.execute(sql)
-    con.close()
-    return out
 
 
 def test_learners_filter_and_an_empty_gradebook(root, cohort, tmp_path):

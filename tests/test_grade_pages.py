@@ -4,7 +4,6 @@ layout the page reader does not expect sends it back to SQL, from where it stopp
 from __future__ import annotations
 
 import random
-import shutil
 import sqlite3
 
 import numpy as np
@@ -16,14 +15,6 @@ from coursekit.platform import evidence
 from coursekit.platform.nbgrader_adapter import grade_pages, gradebook_read, sqlite_pages
 
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
-
-
-@pytest.fixture
-def root(tmp_path, monkeypatch):
-    r = ec.make_root(tmp_path / "root")
-    ec.use_root(monkeypatch, r)
-    monkeypatch.setenv("COURSEKIT_HOME", str(tmp_path / "home"))
-    return r
 
 
 def _scores(rng, spec):
@@ -82,17 +73,6 @@ def _count_queries(monkeypatch) -> list:
     return seen
 
 
-def _copy(path, name, statements):
-    out = path.parent / name
-    shutil.copy(path, out)
-    con = sqlite3.connect(out)
-    with con:
-        for sql in statements:
-            con.execute(sql)
-    con.close()
-    return out
-
-
 def test_pages_and_sql_give_the_same_records(big, monkeypatch):
     by_sql = _read(big, monkeypatch, "0")
     monkeypatch.setattr(gradebook_read, "_PAGE_BATCH", 3)            # many batches, in several threads
@@ -119,7 +99,7 @@ def test_what_the_page_reader_does_not_expect_is_read_with_sql(big, monkeypatch)
     monkeypatch.setattr(gradebook_read, "_PAGE_BATCH", 2)
     by_query = _count_queries(monkeypatch)
     for name, statements in cases.items():
-        copy = _copy(big, name, statements)
+        copy = ec.copy_gradebook(big, name, statements)
         by_query.clear()
         got = _read(copy, monkeypatch, "1")
         assert by_query, name                                        # SQL read (some of) it
@@ -128,7 +108,7 @@ def test_what_the_page_reader_does_not_expect_is_read_with_sql(big, monkeypatch)
         if name != "text_score.db":                                   # text counts as 0 extra credit in SQL
             pd.testing.assert_frame_equal(by_sql, got, obj=name)
     # a stray grade of a cell that is not in the gradebook, and one of a notebook id of another length
-    stray = _copy(big, "stray.db", [
+    stray = ec.copy_gradebook(big, "stray.db", [
         "INSERT INTO grade SELECT 'h' || substr(id, 2), notebook_id, 'fedcba9876543210fedcba9876543210', "
         "auto_score, manual_score, extra_credit, needs_manual_grade FROM grade LIMIT 1",
         f"UPDATE grade SET notebook_id = 'short' WHERE rowid = {late}"])
@@ -139,7 +119,7 @@ def test_what_the_page_reader_does_not_expect_is_read_with_sql(big, monkeypatch)
 def test_a_failure_part_way_is_read_from_where_the_pages_stopped(big, monkeypatch):
     with sqlite3.connect(big) as con:
         late = con.execute("SELECT max(rowid) - 3 FROM grade").fetchone()[0]
-    copy = _copy(big, "late_overflow.db", [f"UPDATE grade SET id = '{'y' * 5000}' WHERE rowid = {late}"])
+    copy = ec.copy_gradebook(big, "late_overflow.db", [f"UPDATE grade SET id = '{'y' * 5000}' WHERE rowid = {late}"])
     monkeypatch.setattr(gradebook_read, "_PAGE_BATCH", 1)
     batches = _count_batches(monkeypatch)
     seen = _count_queries(monkeypatch)
@@ -149,7 +129,7 @@ def test_a_failure_part_way_is_read_from_where_the_pages_stopped(big, monkeypatc
 
 
 def test_the_page_reader_refuses_a_file_it_cannot_read_with_certainty(big, tmp_path):
-    wal = _copy(big, "w.db", ["PRAGMA journal_mode = WAL"])
+    wal = ec.copy_gradebook(big, "w.db", ["PRAGMA journal_mode = WAL"])
     con = sqlite_pages.read_lock(wal)
     try:
         with pytest.raises(sqlite_pages.Unsupported):

@@ -46,6 +46,21 @@ def varint(data, at):
 
 
 @njit(cache=True, nogil=True)
+def size_of(t):
+    if t >= 12:
+        return (t - 12) // 2
+    if t <= 4:
+        return t
+    if t == 5:
+        return 6
+    if t == 6 or t == 7:
+        return 8
+    if t == 8 or t == 9:
+        return 0
+    return -1
+
+
+@njit(cache=True, nogil=True)
 def number(data, at, t, fbits):
     """(value, present) of a number of serial type ``t`` at ``at``; present -1: not a number.
     ``fbits``: one uint64 of scratch and its float64 view, through which a float's bytes become the float."""
@@ -61,41 +76,15 @@ def number(data, at, t, fbits):
             v = (v << np.uint64(8)) | np.uint64(data[at + k])
         fbits[0][0] = v
         return fbits[1][0], 1
-    if t == 1:
-        n = 1
-    elif t == 2:
-        n = 2
-    elif t == 3:
-        n = 3
-    elif t == 4:
-        n = 4
-    elif t == 5:
-        n = 6
-    elif t == 6:
-        n = 8
-    else:
+    if t < 1 or t > 6:
         return 0.0, -1
+    n = size_of(t)                                 # an integer of 1, 2, 3, 4, 6 or 8 bytes
     v = np.int64(data[at])
     if v >= 128:
         v -= 256                                   # the first byte carries the sign
     for k in range(1, n):
         v = (v << 8) | np.int64(data[at + k])
     return float(v), 1
-
-
-@njit(cache=True, nogil=True)
-def size_of(t):
-    if t >= 12:
-        return (t - 12) // 2
-    if t <= 4:
-        return t
-    if t == 5:
-        return 6
-    if t == 6 or t == 7:
-        return 8
-    if t == 8 or t == 9:
-        return 0
-    return -1
 
 
 @njit(cache=True, nogil=True)
