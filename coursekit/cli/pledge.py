@@ -26,6 +26,13 @@ def register(sub) -> None:
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
+def _load_compiled() -> None:
+    from coursekit.platform.nbgrader_adapter import grade_pages
+    from coursekit.platform.reports import attainment_loop
+
+    grade_pages.ready() and attainment_loop.ready()
+
+
 def run_report(args) -> int:
     import gc
     import os
@@ -39,7 +46,7 @@ def run_report(args) -> int:
 
     from coursekit.platform import compiled
 
-    compiled.warm_up(args.gradebook)                   # loads while pandas and the rest are imported
+    compiled.warm_up(args.gradebook, _load_compiled)   # loads while pandas and the rest are imported
     from coursekit.platform.nbgrader_adapter import gradebook_read
 
     # the first gradebook's submissions are queried while the rest of the command loads

@@ -1,9 +1,8 @@
 """When the compiled loops (numba) are used, and loading them ahead of time.
 
 Three loops of a pledge report over a whole civil service are compiled with numba: decoding the
-gradebook's grade table from its pages (``nbgrader_adapter.grade_pages``), merging grades into
-the people x items arrays (same module), and summing each person's evidence
-(``reports.attainment_loop``). Each gives exactly what its numpy or SQL counterpart gives, which
+gradebook's grade table from its pages and merging grades into the people x items arrays
+(``nbgrader_adapter.grade_pages``), and summing each person's evidence (``reports.attainment_loop``). Each gives exactly what its numpy or SQL counterpart gives, which
 stays in use for small inputs: loading compiled code takes about a second (the first run ever
 also compiles it, and numba caches the result beside the module or in the user's cache folder).
 
@@ -11,7 +10,8 @@ COURSEKIT_COMPILED=1 uses them whatever the size and =0 never (the tests take bo
 are never used where numba is not installed or cannot load them.
 
 This module imports nothing heavy, so the command line can start loading the loops in the
-background (``warm_up``) before it imports pandas and the rest.
+background (``warm_up``) before it imports pandas and the rest. Each loop's module says whether
+it loaded (its ``ready()``).
 """
 
 from __future__ import annotations
@@ -25,9 +25,6 @@ SETTING = "COURSEKIT_COMPILED"
 #: A gradebook file at least this large is read with the compiled loops (about 150,000 grades).
 WARM_BYTES = 40_000_000
 
-_lock = threading.Lock()
-_ready: list = []
-
 
 def wanted(size: int, threshold: int) -> bool:
     """Use a compiled loop for an input of this size (rows, cells) given its threshold?"""
@@ -37,23 +34,9 @@ def wanted(size: int, threshold: int) -> bool:
     return setting == "1" or size >= threshold
 
 
-def ready() -> bool:
-    """Load every compiled loop once per process; False where they cannot be used here."""
-    with _lock:
-        if not _ready:
-            try:
-                from coursekit.platform.nbgrader_adapter import grade_pages
-                from coursekit.platform.reports import attainment_loop
-            except ImportError:
-                _ready.append(False)
-            else:
-                _ready.append(grade_pages.ready() and attainment_loop.ready())
-        return _ready[0]
-
-
-def warm_up(gradebooks) -> None:
-    """Start loading the compiled loops in a background thread when a gradebook file is large
-    enough to be read with them (the loading then overlaps the command's own start)."""
+def warm_up(gradebooks, load) -> None:
+    """Call ``load`` (which loads the compiled loops) in a background thread when a gradebook file
+    is large enough to be read with them: the loading then overlaps the command's own start."""
     sizes = []
     for g in gradebooks:
         try:
@@ -61,4 +44,4 @@ def warm_up(gradebooks) -> None:
         except OSError:
             sizes.append(0)
     if wanted(max(sizes, default=0), WARM_BYTES):
-        threading.Thread(target=ready, name="compiled-warm-up", daemon=True).start()
+        threading.Thread(target=load, name="compiled-warm-up", daemon=True).start()

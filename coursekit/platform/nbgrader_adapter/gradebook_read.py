@@ -369,6 +369,15 @@ _PAGES_AHEAD = 8            # batches decoded ahead of their use (about 60 MB): 
 PAGES_FROM = 200_000         # grade rows from which the pages are read (see coursekit.platform.compiled)
 
 
+def _pages_ready() -> bool:
+    """The compiled loops of :mod:`.grade_pages`, loaded; False where they cannot be."""
+    try:
+        from coursekit.platform.nbgrader_adapter import grade_pages
+    except ImportError:
+        return False
+    return grade_pages.ready()
+
+
 def _workers() -> int:
     env = os.environ.get("COURSEKIT_READ_WORKERS")
     if env:
@@ -648,7 +657,7 @@ class PendingRead:
     def _open_pages(self):
         """(the grade table's pages, its columns, its batches of leaf pages, the first batches
         under way) under a read lock; None: read it with SQL."""
-        if not compiled.ready():
+        if not _pages_ready():
             return None
         from coursekit.platform.nbgrader_adapter import grade_pages, sqlite_pages
 
@@ -992,7 +1001,7 @@ class _Store:
               g_share: np.ndarray, offset: int) -> tuple:
         """Merge a slice of one gradebook's grades (submission position or -1, item, share or NaN
         when pending); returns (pending, undated). Large slices are merged by a compiled loop."""
-        if compiled.wanted(len(g_sub), COMPILED_MERGE) and compiled.ready():
+        if compiled.wanted(len(g_sub), COMPILED_MERGE) and _pages_ready():
             from coursekit.platform.nbgrader_adapter import grade_pages
 
             local, known = self.local_codes(g_share)

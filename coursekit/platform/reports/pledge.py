@@ -258,6 +258,14 @@ PARALLEL_PEOPLE = 20_000
 COMPILED_CELLS = 2_000_000
 
 
+def _attainment_loop_ready() -> bool:
+    try:
+        from coursekit.platform.reports import attainment_loop
+    except ImportError:
+        return False
+    return attainment_loop.ready()
+
+
 def target_progress(target: Target, roster: pd.DataFrame, merged: gradebook_read.Merged, grid: np.ndarray,
                     threshold: float = evidence.THRESHOLD, min_items: int = evidence.MIN_ITEMS) -> TargetResult:
     """Who in the target's profiles has reached it now, and the share that had at each grid point.
@@ -305,7 +313,7 @@ def target_progress(target: Target, roster: pd.DataFrame, merged: gradebook_read
     sel_arr = np.asarray(sel, dtype=np.int64)
     step = max(1, BLOCK_CELLS // max(1, 8 * max(C, 1) * L))
     a = 0
-    if n and C and len(sel) and compiled.wanted(n * len(sel), COMPILED_CELLS) and compiled.ready():
+    if n and C and len(sel) and compiled.wanted(n * len(sel), COMPILED_CELLS) and _attainment_loop_ready():
         from coursekit.platform.reports import attainment_loop
 
         g = grid.astype(np.int64)
