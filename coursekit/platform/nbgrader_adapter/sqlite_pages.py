@@ -149,7 +149,10 @@ class Table:
         first = (int(pages.min()) - 1) * self.page_size
         end = int(pages.max()) * self.page_size
         start = first - first % mmap.PAGESIZE
-        self._map.madvise(mmap.MADV_DONTNEED, start, end - start)
+        try:
+            self._map.madvise(mmap.MADV_DONTNEED, start, end - start)
+        except (ValueError, OSError):   # closed meanwhile (the read was abandoned): nothing to let go
+            pass
 
     def close(self) -> None:
         self.file = self.data = None
