@@ -670,7 +670,10 @@ class PendingRead:
             return None
         # the first batches start now, not when the caller first asks for grades
         batches = [table.leaves[a:a + _PAGE_BATCH] for a in range(0, len(table.leaves), _PAGE_BATCH)]
-        futures = [self._pool.submit(self._page_part, table, b, columns) for b in batches[:_PAGES_AHEAD]]
+        futures = []
+        for b in batches[:_PAGES_AHEAD]:
+            table.will_need(b)
+            futures.append(self._pool.submit(self._page_part, table, b, columns))
         return table, columns, batches, futures
 
     def _page_part(self, table, pages: np.ndarray, columns: dict) -> tuple:
@@ -704,6 +707,7 @@ class PendingRead:
             try:
                 for k in range(len(batches)):
                     while len(futures) < min(len(batches), k + _PAGES_AHEAD):
+                        table.will_need(batches[len(futures)])
                         futures.append(self._pool.submit(self._page_part, table, batches[len(futures)], columns))
                     part, span = futures[k].result()
                     futures[k] = None
@@ -1080,16 +1084,19 @@ def merge_reads(ids: pd.Index, gradebooks: list, tags: "Tags", as_of: np.datetim
     if store.clashes:
         more = _resolve(store, values, sub_time)
     code, sub = store.code, store.sub
-    present = code != 0
-    records = int(np.count_nonzero(present))
-    earliest = latest = None
-    if records:
-        first_times = sub_time[sub[present]]
-        earliest, latest = int(first_times.min()), int(first_times.max())
-        del first_times
-        if len(more[3]):
-            earliest, latest = min(earliest, int(more[3].min())), max(latest, int(more[3].max()))
-    del present
+    records, earliest, latest = 0, None, None
+    step = max(1, 4_000_000 // max(1, code.shape[1]))     # a block of people at a time: bounded memory
+    for a in range(0, code.shape[0], step):
+        present = code[a:a + step] != 0
+        n = int(np.count_nonzero(present))
+        if n:
+            times = sub_time[sub[a:a + step][present]]
+            lo, hi = int(times.min()), int(times.max())
+            earliest = lo if earliest is None else min(earliest, lo)
+            latest = hi if latest is None else max(latest, hi)
+        records += n
+    if records and len(more[3]):
+        earliest, latest = min(earliest, int(more[3].min())), max(latest, int(more[3].max()))
     return Merged(tags, code, values, sub, sub_time, *more, sources, len(outside), pending, undated,
                   records, earliest, latest)
 

@@ -141,6 +141,19 @@ class Table:
         """How many records each of these leaf pages holds."""
         return _be(self.data, self.file.start(pages) + 3, 2)
 
+    def will_need(self, pages: np.ndarray) -> None:
+        """Ask the system to start reading the span of these pages from disk now: a gradebook
+        larger than memory is then read ahead, in large sequential reads, while earlier pages
+        are decoded. (The span holds other pages too; asking page by page costs more.)"""
+        if not len(pages) or not hasattr(mmap, "MADV_WILLNEED") or self.file is None:
+            return
+        first = (int(pages.min()) - 1) * self.page_size
+        begin = first - first % mmap.PAGESIZE
+        try:
+            self._map.madvise(mmap.MADV_WILLNEED, begin, int(pages.max()) * self.page_size - begin)
+        except (ValueError, OSError):
+            pass
+
     def let_go(self, pages: np.ndarray) -> None:
         """Unmap the span of these pages from this process (they stay in the system's file cache):
         a mapped page counts toward the process's memory until then."""
