@@ -1,3 +1,3 @@
-from coursekit.cli import main
+from coursekit.cli import run
 
-raise SystemExit(main())
+run()

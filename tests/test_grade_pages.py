@@ -186,3 +186,52 @@ def test_the_compiled_merge_equals_numpy(root, tmp_path, monkeypatch):
     assert len(out[True][2]) > 10                                     # later improvements were found
     for a, b in zip(out[False], out[True]):
         np.testing.assert_array_equal(a, b)
+
+
+def test_the_compiled_merge_codes_shares_as_numpy_does(monkeypatch):
+    """Slice after slice, with more distinct shares than a 16-bit code holds (the codes widen and
+    the compiled merge's table grows part way through a slice), pending grades, 0.0 and -0.0,
+    grades of no submission or of no one on the roster, and clashes; some slices merged the numpy
+    way in between: the same shares held, clashes and counts as numpy alone gives."""
+    rng = np.random.default_rng(3)
+    people, items = 400, 400
+    sub_l = np.where(rng.random(people) < 0.05, -1, rng.permutation(people))     # a submission per person
+    nat = rng.random(people) < 0.1
+    slices = []
+    for sizes in ((5_000, 80_000, 120), (90_000, 7_000)):     # two gradebooks: a (person, item) once in each
+        cells = rng.choice(people * items, sum(sizes), replace=False)
+        for part in np.split(cells, np.cumsum(sizes)[:-1]):
+            size = len(part)
+            share = np.where(rng.random(size) < 0.5, rng.integers(0, 50, size) / 50.0,
+                             rng.integers(0, 10**7, size) / 1e7)
+            share[rng.random(size) < 0.05] = np.nan
+            share[rng.random(size) < 0.02] = -0.0
+            share[rng.random(size) < 0.02] = 0.0
+            g_sub = np.where(rng.random(size) < 0.03, -1, part // items)
+            slices.append((g_sub, (part % items).astype(np.int32), share))
+
+    def merged(ways):
+        store = gradebook_read._Store(people, items)
+        counts = []
+        for (g_sub, g_item, g_share), way in zip(slices, ways):
+            monkeypatch.setenv("COURSEKIT_COMPILED", way)
+            counts.append(store.merge(sub_l, nat, g_sub, g_item, g_share, 7))
+        return store, counts
+
+    def shares(store, code):
+        return np.where(code > 0, store.share_values()[np.maximum(np.asarray(code, dtype=np.int64) - 1, 0)], -1.0)
+
+    by_numpy, counts = merged("00000")
+    assert len(by_numpy.values) > np.iinfo(np.uint16).max and by_numpy.code.dtype == np.uint32
+    for ways in ("11111", "10101"):
+        store, their_counts = merged(ways)
+        assert their_counts == counts
+        assert store.code.dtype == np.uint32
+        np.testing.assert_array_equal(shares(store, store.code), shares(by_numpy, by_numpy.code))
+        np.testing.assert_array_equal(store.sub, by_numpy.sub)
+        mine, theirs = ([np.concatenate([np.asarray(c[k], dtype=np.int64) for c in st.clashes]) for k in range(4)]
+                        for st in (store, by_numpy))
+        assert len(mine[0]) > 1000
+        for k in (0, 1, 3):
+            np.testing.assert_array_equal(mine[k], theirs[k])
+        np.testing.assert_array_equal(shares(store, mine[2]), shares(by_numpy, theirs[2]))

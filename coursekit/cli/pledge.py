@@ -37,6 +37,10 @@ def run_report(args) -> int:
     import gc
     import os
 
+    from coursekit.cli import skip_teardown
+
+    skip_teardown()                # nothing is left to close when the report is written
+
     # The report does no linear algebra: OpenBLAS's idle threads would only spin beside it.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     # The report makes few objects that refer to each other, but the collector would walk every

@@ -273,42 +273,86 @@ def columns_of(table: Table) -> dict:
 
 
 @njit(cache=True, nogil=True)
-def merge_slice(code2d, sub2d, sub_l, nat, g_sub, g_item, local, known, offset, clashes):
+def _share_code(v, keys, codes, fbits):
+    """(slot, code) of share ``v`` in the open-addressing table ``keys``/``codes`` (code 0: an
+    empty slot, where ``v`` would go). 0.0 and -0.0 are one share, as for a dict or pandas."""
+    key = 0.0 if v == 0.0 else v
+    fbits[1][0] = key
+    h = fbits[0][0] * np.uint64(0x9E3779B97F4A7C15)
+    mask = np.uint64(len(keys) - 1)
+    slot = np.int64((h >> np.uint64(40)) & mask)
+    while codes[slot] != 0:
+        if keys[slot] == key:
+            return slot, codes[slot]
+        slot = np.int64((np.uint64(slot) + np.uint64(1)) & mask)
+    return slot, np.int64(0)
+
+
+@njit(cache=True, nogil=True)
+def fill_share_table(values, value_codes, keys, codes):
+    """Put shares and their codes in an empty table for :func:`merge_slice`."""
+    fbits_u = np.zeros(1, dtype=np.uint64)
+    fbits = (fbits_u, fbits_u.view(np.float64))
+    for k in range(len(values)):
+        slot, c = _share_code(values[k], keys, codes, fbits)
+        keys[slot] = 0.0 if values[k] == 0.0 else values[k]
+        codes[slot] = value_codes[k]
+
+
+@njit(cache=True, nogil=True)
+def merge_slice(code2d, sub2d, sub_l, nat, g_sub, g_item, g_share, keys, codes, limit, start, offset,
+                added, clashes, state):
     """The merge of a slice of grades into the people x items arrays, as ``_Store.add`` does it
     (``gradebook_read``), one grade after another: a grade of no submission is skipped, a pending
     one counted, one of someone not on the roster skipped; a first result is held, a result for a
     (person, item) already held is a clash, for the best-result rule to settle.
 
-    ``local``: each grade's share as a position in ``known`` (the shares' codes), -1 when pending.
-    Returns (pending, undated, clashes written to ``clashes`` as rows of learner, item, code,
-    submission)."""
-    pending = 0
-    undated = 0
-    n = 0
-    for k in range(len(g_sub)):
+    Each share's code is its place in order of first appearance (the order ``_Store.local_codes``
+    gives), from the table ``keys``/``codes``; a share not in it yet gets the next code and goes in
+    ``added``. ``state``: pending, undated, clashes written (rows of learner, item, code,
+    submission), codes given, shares added, where the loop stopped: it stops at the grade whose
+    share would take a code past ``limit`` (the caller makes room and goes on from there), else
+    at the slice's end."""
+    fbits_u = np.zeros(1, dtype=np.uint64)
+    fbits = (fbits_u, fbits_u.view(np.float64))
+    for k in range(start, len(g_sub)):
+        v = g_share[k]
+        c = np.int64(0)
+        if v == v:                                 # not NaN (pending)
+            slot, c = _share_code(v, keys, codes, fbits)
+            if c == 0:
+                if state[3] >= limit:
+                    state[5] = k
+                    return
+                state[3] += 1
+                c = state[3]
+                keys[slot] = 0.0 if v == 0.0 else v
+                codes[slot] = c
+                added[state[4]] = v
+                state[4] += 1
         s = g_sub[k]
         if s < 0:
             continue
-        if local[k] < 0:
-            pending += 1
+        if c == 0:
+            state[0] += 1
             continue
         person = sub_l[s]
         if person < 0:
             continue
         if nat[s]:
-            undated += 1
+            state[1] += 1
         it = g_item[k]
-        c = known[local[k]]
         if code2d[person, it] != 0:
+            n = state[2]
             clashes[n, 0] = person
             clashes[n, 1] = it
             clashes[n, 2] = c
             clashes[n, 3] = s + offset
-            n += 1
+            state[2] += 1
         else:
             code2d[person, it] = c
             sub2d[person, it] = s + offset
-    return pending, undated, n
+    state[5] = len(g_sub)
 
 
 _ready: list = []
@@ -329,7 +373,9 @@ def ready() -> bool:
                        np.empty(0, np.bool_), none64, none32, np.empty(0), np.empty((0, 4), np.uint64),
                        np.zeros(2, np.int64), np.empty(1, np.int64), np.empty(1, np.int64))
                 merge_slice(np.zeros((1, 1), np.uint16), np.zeros((1, 1), np.int32), none64, np.empty(0, np.bool_),
-                            none64, none32, none64, none64, 0, np.empty((0, 4), np.int64))
+                            none64, none32, np.empty(0), np.zeros(2), np.zeros(2, np.int64), 1, 0, 0, np.empty(0),
+                            np.empty((0, 4), np.int64), np.zeros(6, np.int64))
+                fill_share_table(np.empty(0), none64, np.zeros(2), np.zeros(2, np.int64))
                 _ready.append(True)
             except Exception:        # numba's errors are many kinds; any of them means: not here
                 _ready.append(False)

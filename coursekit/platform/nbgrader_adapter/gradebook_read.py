@@ -987,6 +987,7 @@ class _Store:
         self.sub = np.zeros((n, n_items), dtype=np.int32)
         self.values: dict = {}                    # share -> its position + 1
         self.clashes: list = []                   # (learner, item, share code, submission) already held
+        self._table = None                        # the shares' codes for the compiled merge (_share_table)
 
     def codes(self, share: np.ndarray) -> np.ndarray:
         """Each share's code (1 + its position among the distinct shares seen)."""
@@ -1006,15 +1007,7 @@ class _Store:
         """Merge a slice of one gradebook's grades (submission position or -1, item, share or NaN
         when pending); returns (pending, undated). Large slices are merged by a compiled loop."""
         if compiled.wanted(len(g_sub), COMPILED_MERGE) and _pages_ready():
-            from coursekit.platform.nbgrader_adapter import grade_pages
-
-            local, known = self.local_codes(g_share)
-            clashes = np.empty((len(g_sub), 4), dtype=np.int64)
-            pending, undated, n = grade_pages.merge_slice(self.code, self.sub, sub_l, nat, g_sub, g_item,
-                                                          local, known, offset, clashes)
-            if n:
-                self.clashes.append(tuple(clashes[:n, k].copy() for k in range(4)))
-            return pending, undated
+            return self._merge_compiled(sub_l, nat, g_sub, g_item, g_share, offset)
         found = g_sub >= 0
         waiting = np.isnan(g_share)
         pending = int(np.count_nonzero(found & waiting))
@@ -1026,6 +1019,46 @@ class _Store:
         undated = int(np.count_nonzero(nat[g_sub]))
         self.add(learner[on], g_item[keep][on], g_share[keep][on], (g_sub + offset).astype(np.int32))
         return pending, undated
+
+    def _merge_compiled(self, sub_l, nat, g_sub, g_item, g_share, offset) -> tuple:
+        from coursekit.platform.nbgrader_adapter import grade_pages
+
+        clashes = np.empty((len(g_sub), 4), dtype=np.int64)
+        added = np.empty(len(g_sub), dtype=np.float64)
+        state = np.zeros(6, dtype=np.int64)          # pending, undated, clashes, codes, added, stopped at
+        while True:
+            keys, codes = self._share_table()
+            state[3] = len(self.values)
+            limit = min(np.iinfo(self.code.dtype).max, len(keys) // 2)
+            grade_pages.merge_slice(self.code, self.sub, sub_l, nat, g_sub, g_item, g_share, keys, codes,
+                                    limit, state[5], offset, added, clashes, state)
+            for v in added[:state[4]]:
+                self.values.setdefault(float(v), len(self.values) + 1)
+            state[4] = 0
+            self._table[2] = len(self.values)             # the table holds them too
+            if state[5] == len(g_sub):
+                break
+            if len(self.values) >= np.iinfo(self.code.dtype).max:     # room for more codes, then on
+                self.code = self.code.astype(np.uint32)
+        if state[2]:
+            self.clashes.append(tuple(clashes[:state[2], k].copy() for k in range(4)))
+        return int(state[0]), int(state[1])
+
+    def _share_table(self) -> tuple:
+        """The shares' codes as an open-addressing table for the compiled merge, at most half full
+        (rebuilt when the shares have outgrown it, or were added by the numpy way)."""
+        table = self._table
+        if table is None or table[2] != len(self.values) or len(self.values) * 2 >= len(table[0]):
+            size = 4096
+            while size <= 4 * len(self.values):
+                size *= 2
+            keys, codes = np.zeros(size), np.zeros(size, dtype=np.int64)
+            from coursekit.platform.nbgrader_adapter import grade_pages
+
+            grade_pages.fill_share_table(np.array(list(self.values), dtype=np.float64),
+                                         np.array(list(self.values.values()), dtype=np.int64), keys, codes)
+            table = self._table = [keys, codes, len(self.values)]
+        return table[0], table[1]
 
     def add(self, learner: np.ndarray, item: np.ndarray, share: np.ndarray, sub: np.ndarray) -> None:
         code = self.codes(share)
