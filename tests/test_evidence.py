@@ -149,10 +149,9 @@ def test_fast_sqlite_reader_equals_the_portable_sql_reader(cohort, monkeypatch):
     odd_assignment = ec.copy_gradebook(cohort, "odd_assignment.db", [   # not 32 bytes: the join matches it
         f"UPDATE submitted_assignment SET id = '{aid}-x' WHERE id = '{aid}'",
         f"UPDATE submitted_notebook SET assignment_id = '{aid}-x' WHERE assignment_id = '{aid}'"])
-    with sqlite3.connect(odd_assignment) as con:
-        assert gradebook_read.PendingRead._subs_by_text(con) is None
-    with sqlite3.connect(cohort) as con:
-        assert gradebook_read.PendingRead._subs_by_text(con) is not None
+    for db, by_numpy in ((odd_assignment, False), (cohort, True)):
+        with sqlite3.connect(db) as con:
+            assert (_subs_by_text(con) is not None) == by_numpy
     for db, by_numpy in ((twins, False), (short, False), (stray, True)):
         read = gradebook_read.start_read(db, tags)
         assert (read._cells_text is not None) == by_numpy
@@ -162,6 +161,39 @@ def test_fast_sqlite_reader_equals_the_portable_sql_reader(cohort, monkeypatch):
     fallback = evidence.records(cohort, tags)
     for other in (portable, via_url, sliced, fallback, *by_join):
         pd.testing.assert_frame_equal(_key(fast), _key(other))
+
+
+def _subs_by_text(con):
+    return gradebook_read.PendingRead._subs_by_text(con, [r[0] for r in con.execute("SELECT id FROM student")])
+
+
+def test_learners_are_matched_to_their_submissions_as_the_join_matches_them(cohort):
+    """Each submission counts for the learner nbgrader recorded it under, found in numpy as the
+    portable reader finds it: an id with a comma and letters beyond ASCII, an id in other case, an
+    id the student table does not hold. An id the packed text cannot keep whole, or none at all
+    (which counts for no one), is read with SQL rows."""
+    tags = evidence.course_tags()
+
+    def renamed(old, new):
+        return [f"UPDATE {table} SET {col} = {new} WHERE {col} = '{old}'"
+                for table, col in (("student", "id"), ("submitted_assignment", "student_id"))]
+
+    cases = {   # name: (changes, read by numpy, learners)
+        "renamed": (renamed("ana", "'Ana, Ó''Neill'"), True, {"Ana, Ó'Neill", "ben"}),
+        "orphan": (["UPDATE submitted_assignment SET student_id = 'nobody' WHERE student_id = 'ben'"], True,
+                   {"ana", "nobody"}),
+        "case": (["UPDATE submitted_assignment SET student_id = 'BEN' WHERE student_id = 'ben'"], True, {"ana", "BEN"}),
+        "separator": (renamed("ben", "'ben' || char(31)"), False, {"ana", "ben\x1f"}),
+        "no_learner": (["UPDATE submitted_assignment SET student_id = NULL WHERE student_id = 'ben'"], False, {"ana"}),
+    }
+    for name, (statements, by_numpy, learners) in cases.items():
+        db = ec.copy_gradebook(cohort, f"{name}.db", statements)
+        with sqlite3.connect(db) as con:
+            assert (_subs_by_text(con) is not None) == by_numpy, name
+        fast = evidence.records(db, tags)
+        portable = evidence.records_from_raw(gradebook_read._read_sqlalchemy(evidence.locate(db), tags, None), tags)
+        pd.testing.assert_frame_equal(_key(fast), _key(portable), obj=name)
+        assert set(fast["learner"].astype(str)) == learners, name
 
 
 def _one(db, sql):

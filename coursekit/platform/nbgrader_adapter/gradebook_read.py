@@ -280,23 +280,26 @@ _SCORE_CODE = f"""CASE WHEN g.manual_score IS NOT NULL
      ELSE 0 END"""
 _ID_BYTES = 32              # nbgrader's ids: uuid4().hex
 _ID_PLACEHOLDER = "\x01" * _ID_BYTES   # a grade whose notebook id is not 32 bytes: matches no submission
-_SUBS_PACKED = """
-SELECT group_concat(sn.rowid || ',' || st.rowid || ',' ||
-       COALESCE(CAST(round((julianday(sa.timestamp) - 2440587.5) * 86400000) AS INTEGER), -1))
+_MS = "COALESCE(CAST(round((julianday(sa.timestamp) - 2440587.5) * 86400000) AS INTEGER), -1)"
+# Each submitted notebook with its learner's id as nbgrader recorded it (as _SUBS_SQL has it) and
+# its time in ms: the way for ids that are not 32 bytes.
+_SUBS_ROWS = f"""
+SELECT sn.rowid, sa.student_id, {_MS}
 FROM submitted_notebook sn
 JOIN submitted_assignment sa ON sa.id = sn.assignment_id
-JOIN student st ON st.id = sa.student_id
 WHERE sn.notebook_id IN (SELECT id FROM notebook WHERE name = ?)
 """
-
-
-_MS = "COALESCE(CAST(round((julianday(sa.timestamp) - 2440587.5) * 86400000) AS INTEGER), -1)"
+# The submitted assignments with their learners' ids as text (separated by a character no id
+# holds; checked), matched to the student table in numpy: the join looks each learner up in the
+# student table's index, most of the query's time.
 _SA_PACKED = f"""
 SELECT CAST(group_concat(CASE WHEN length(CAST(sa.id AS BLOB)) = {_ID_BYTES} THEN sa.id ELSE '{_ID_PLACEHOLDER}' END, '')
             AS BLOB),
-       group_concat(st.rowid || ',' || {_MS})
+       group_concat(sa.student_id, char(31)),
+       group_concat({_MS}),
+       count(*),
+       sum(typeof(sa.student_id) = 'text' AND instr(sa.student_id, char(31)) = 0)
 FROM submitted_assignment sa
-JOIN student st ON st.id = sa.student_id
 """
 _SN_PACKED = f"""
 SELECT CAST(group_concat(CASE WHEN length(CAST(sn.assignment_id AS BLOB)) = {_ID_BYTES} THEN sn.assignment_id
@@ -353,6 +356,22 @@ class _IdIndex:
         same = (self.words[pos[hit]] == words[hit]).all(axis=1)
         pos[hit[~same]] = -1                 # the same hash, another id: that id is not in the index
         return pos
+
+
+def _learners_of(names: list, students: list) -> tuple:
+    """(each submission's learner as a position in the learners' ids, -1 for none; the learners'
+    ids): the student table's, then those a submission names that the table does not hold, as
+    nbgrader recorded them (what the portable reader's _SUBS_SQL gives)."""
+    if not names:
+        return np.empty(0, dtype=np.int64), students
+    students = list(dict.fromkeys(students))         # the table's key: never twice, but never trusted
+    at = pd.Index(students, dtype=object).get_indexer(wanted := pd.Index(names, dtype=object))
+    missing = at < 0
+    if missing.any():
+        codes, others = pd.factorize(wanted[missing])        # a submission of no learner (NULL): -1
+        at[missing] = np.where(codes >= 0, codes + len(students), -1)
+        students = students + list(others)
+    return at.astype(np.int64), students
 
 
 def _sqlite_connect(path: Path) -> sqlite3.Connection:
@@ -570,23 +589,31 @@ class PendingRead:
         return values[keep] >> (_CELL_BITS + _SCORE_BITS), item, share
 
     def _subs(self) -> tuple:
-        """(per submitted notebook: its rowid, its learner's rowid, its time in ms or -1; the
-        learners' rowids and ids)."""
+        """(per submitted notebook: its rowid, its learner's position in the learners' ids, its
+        time in ms or -1; the learners' ids)."""
         con = self._connect()
         try:
-            subs = self._subs_by_text(con) if self._ids_by_text else None
-            if subs is None:
-                subs = _parse_ints(con.execute(_SUBS_PACKED, (NOTEBOOK,)).fetchone()[0], 3)
-            return subs, con.execute("SELECT rowid, id FROM student").fetchall()
+            students = [r[0] for r in con.execute("SELECT id FROM student")]
+            found = self._subs_by_text(con, students) if self._ids_by_text else None
+            if found is not None:
+                return found
+            rows = con.execute(_SUBS_ROWS, (NOTEBOOK,)).fetchall()
+            at, students = _learners_of([r[1] for r in rows], students)
+            subs = np.column_stack([np.array([r[0] for r in rows], dtype=np.int64), at,
+                                    np.array([r[2] for r in rows], dtype=np.int64)]).reshape(-1, 3)
+            return subs, students
         finally:
             con.close()
 
     @staticmethod
-    def _subs_by_text(con) -> np.ndarray | None:
-        """What ``_SUBS_PACKED`` gives, with the submitted assignments matched to their notebooks
-        by id in numpy: the join looks each one up in the table at random, a read from disk per
-        notebook once the table outgrows SQLite's cache. None when some id is not 32 bytes."""
-        sa_ids, sa_rest = con.execute(_SA_PACKED).fetchone()
+    def _subs_by_text(con, students: list) -> tuple | None:
+        """What ``_subs`` gives, with the submitted assignments matched to their notebooks by id in
+        numpy: a join looks each one up in the table at random, a read from disk each once the
+        table outgrows SQLite's cache. None when some id is not 32 bytes, or a learner's id is
+        not text that the packed text keeps whole."""
+        sa_ids, sa_students, sa_ms, n_sa, whole = con.execute(_SA_PACKED).fetchone()
+        if n_sa and whole != n_sa:
+            return None
         sn_ids, sn_rowids = con.execute(_SN_PACKED, (NOTEBOOK,)).fetchone()
         if not (_whole_ids(sa_ids) and _whole_ids(sn_ids)):
             return None
@@ -594,13 +621,15 @@ class PendingRead:
         odd = (index.words == _id_words(_ID_PLACEHOLDER.encode())).all(axis=1).any()
         if odd or not index.unique:         # an id that is not 32 bytes, or two ids that share a hash
             return None
-        rest = _parse_ints(sa_rest, 2)
+        ms = _parse_ints(sa_ms, 1)[:, 0]
+        names = sa_students.split("\x1f") if n_sa else []
         pos = index.find(_id_words(sn_ids)) if sn_ids else np.empty(0, dtype=np.int64)
         sn_rowid = _parse_ints(sn_rowids, 1)[:, 0]
-        if len(pos) != len(sn_rowid) or len(rest) != len(index.words):
+        if len(names) != n_sa or len(ms) != n_sa or len(index.words) != n_sa or len(pos) != len(sn_rowid):
             raise sqlite3.DatabaseError("the submissions' ids and numbers do not line up")
+        at, students = _learners_of(names, students)
         hit = pos >= 0
-        return np.column_stack([sn_rowid[hit], rest[pos[hit], 0], rest[pos[hit], 1]])
+        return np.column_stack([sn_rowid[hit], at[pos[hit]], ms[pos[hit]]]), students
 
     def _start_sqlite(self, tags) -> None:
         gb = self.gb
@@ -756,11 +785,11 @@ class PendingRead:
             return Stream(raw.student_ids, raw.sub_code, raw.sub_time,
                           iter([(raw.g_sub, raw.g_item, raw.g_frac)]), raw.pending)
         try:
-            subs, students_rows = self._subs_future.result()
+            subs, learners = self._subs_future.result()
         except sqlite3.Error as exc:
             self._pool.shutdown(wait=False)
             raise UsageError(f"{self.gb.label}: cannot read the gradebook ({exc})")
-        st_id, sub_key, sub_code, times = self._submissions(subs, students_rows)
+        st_id, sub_key, sub_code, times = self._submissions(subs, learners)
         return Stream(st_id, sub_code, times, self._slices(sub_key), 0)
 
     def _slices(self, sub_key: np.ndarray):
@@ -776,15 +805,12 @@ class PendingRead:
             self._pool.shutdown(wait=False)
 
     @staticmethod
-    def _submissions(subs: np.ndarray, students_rows: list) -> tuple:
+    def _submissions(subs: np.ndarray, learners: list) -> tuple:
         """(learner ids, submitted notebook rowids, each one's learner position, times)."""
-        st_rowid = np.array([r[0] for r in students_rows], dtype=np.int64)
-        st_id = np.array([r[1] for r in students_rows], dtype=object)
-        pos = _lookup(st_rowid, subs[:, 1])
-        ok = pos >= 0
+        ok = subs[:, 1] >= 0
         ms = subs[ok, 2]
         times = np.where(ms < 0, np.datetime64("NaT"), ms.astype("datetime64[ms]")).astype("datetime64[ns]")
-        return st_id, subs[ok, 0], pos[ok], times
+        return np.array(learners, dtype=object), subs[ok, 0], subs[ok, 1], times
 
     def result(self, students=None, tags: "Tags | None" = None) -> Raw:
         if tags is not None:
@@ -793,13 +819,13 @@ class PendingRead:
             return _read_sqlalchemy(self.gb, self.tags, students)
         try:
             parts = [list(part) for part in self._parts()]          # numpy work here, in order
-            subs, students_rows = self._subs_future.result()
+            subs, learners = self._subs_future.result()
         except sqlite3.Error as exc:
             raise UsageError(f"{self.gb.label}: cannot read the gradebook ({exc})")
         finally:
             self._unlock()
             self._pool.shutdown(wait=False)
-        st_id, sub_key, sub_code, times = self._submissions(subs, students_rows)
+        st_id, sub_key, sub_code, times = self._submissions(subs, learners)
         g_sub, g_item, g_share = (_take_column(parts, i, dt) for i, dt in enumerate((np.int64, np.int32, np.float64)))
         return _finish(self.gb, sub_key, sub_code, st_id, times, g_sub, g_item, g_share, students)
 
@@ -843,7 +869,8 @@ def _read_sqlalchemy(gb: Gradebook, tags: "Tags", students) -> Raw:
             cells = pd.DataFrame(conn.execute(text(_CELLS_SQL.format(cell_key="bc.id")), {"notebook": NOTEBOOK}).fetchall(),
                                  columns=["cell", "module", "item", "max_score", "cell_type"])
             cells = _item_map(cells, tags)
-            subs = conn.execute(text(_SUBS_SQL), {"notebook": NOTEBOOK}).fetchall()
+            subs = [r for r in conn.execute(text(_SUBS_SQL), {"notebook": NOTEBOOK}).fetchall()
+                    if r[1] is not None]                  # a submission of no learner counts for no one
             g_sub, g_cell, g_score, manual_flags = [], [], np.empty(0), np.empty(0, dtype=bool)
             if len(cells):
                 auto_test = "g.cell_id IN :auto"
