@@ -342,8 +342,13 @@ def csv_text(rep: Report) -> str:
 
 
 def _png(fig) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
+    # The canvas's own PNG writer, not savefig: the layout is done (``plotting.finish``), and
+    # savefig would draw the whole figure once more first, only to lay it out again.
+    fig.set_dpi(110)
+    FigureCanvasAgg(fig).print_png(buf)
     return buf.getvalue()
 
 
