@@ -381,8 +381,8 @@ def _sqlite_connect(path: Path) -> sqlite3.Connection:
 
 
 _PAGE_BATCH = 8_192         # leaf pages decoded at a time: about 300,000 grades
-_PAGES_AHEAD = 8            # batches decoded ahead of their use (about 60 MB): the workers go on while
-                            # the caller waits for the submissions or reduces a slice
+_PAGES_AHEAD = 16           # batches decoded ahead of their use (about 100 MB): the workers go on while
+                            # the caller checks the roster, waits for the submissions or reduces a slice
 
 
 PAGES_FROM = 200_000         # grade rows from which the pages are read (see coursekit.platform.compiled)

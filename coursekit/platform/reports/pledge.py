@@ -596,6 +596,15 @@ def build(pledge: Pledge, roster: pd.DataFrame, gradebooks: list, min_group: int
     return rep
 
 
+def _import_meanwhile(module: str) -> None:
+    """Import ``module`` in a background thread. It loads while the gradebooks are merged, whose
+    compiled loops leave the interpreter free; its first use waits for it (the import lock)."""
+    import importlib
+    import threading
+
+    threading.Thread(target=importlib.import_module, args=(module,), name=f"import {module}", daemon=True).start()
+
+
 def compute(pledge_path, roster_path, gradebooks: list, min_group: int = MIN_GROUP,
             now: datetime | None = None, self_assessed: list = (), prefetched=None) -> Report:
     """Check every input, then compute the report (nothing is written). Returns the report.
@@ -630,8 +639,7 @@ def compute(pledge_path, roster_path, gradebooks: list, min_group: int = MIN_GRO
     try:
         roster = load_roster(roster_path)
         phase("pledge, tags, roster")
-        import matplotlib.figure  # noqa: F401  (the page's figures need it: loaded while the gradebook is read)
-        phase("matplotlib import")
+        _import_meanwhile("matplotlib.figure")        # the page's figures need it
 
         own = self_assessed_mod.read(self_assessed) if self_assessed else None
         rep = build(pledge, roster, gbs, min_group, now, tags=tags, started={gbs[0].url: first})
