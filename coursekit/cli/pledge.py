@@ -49,12 +49,12 @@ def run_report(args) -> int:
     gc.set_threshold(100_000, 50, 100)
 
     from coursekit.platform import compiled
-
-    compiled.warm_up(args.gradebook, _load_compiled)   # loads while pandas and the rest are imported
     from coursekit.platform.nbgrader_adapter import gradebook_read
 
-    # the first gradebook's submissions are queried while the rest of the command loads
+    # The first gradebook's submissions are queried (by SQLite, beside the interpreter) while the
+    # rest of the command loads, the compiled loops included.
     early = gradebook_read.prefetch(args.gradebook[0])
+    compiled.warm_up(args.gradebook, _load_compiled)
     try:
         from coursekit.platform.reports import pledge, pledge_page
 

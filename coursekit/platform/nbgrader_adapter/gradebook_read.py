@@ -358,6 +358,18 @@ class _IdIndex:
         return pos
 
 
+def _student_ids(con) -> list:
+    """The student table's ids. In one text when they can be (each row handed over on its own
+    waits for the interpreter, which other threads hold while the command starts)."""
+    ids, n, whole = con.execute("SELECT group_concat(id, char(31)), count(*), "
+                                "sum(typeof(id) = 'text' AND instr(id, char(31)) = 0) FROM student").fetchone()
+    if not n:
+        return []
+    if whole == n:
+        return ids.split("\x1f")
+    return [r[0] for r in con.execute("SELECT id FROM student")]
+
+
 def _learners_of(names: list, students: list) -> tuple:
     """(each submission's learner as a position in the learners' ids, -1 for none; the learners'
     ids): the student table's, then those a submission names that the table does not hold, as
@@ -593,7 +605,7 @@ class PendingRead:
         time in ms or -1; the learners' ids)."""
         con = self._connect()
         try:
-            students = [r[0] for r in con.execute("SELECT id FROM student")]
+            students = _student_ids(con)
             found = self._subs_by_text(con, students) if self._ids_by_text else None
             if found is not None:
                 return found
@@ -1105,14 +1117,16 @@ class _Store:
 
 
 def merge_reads(ids: pd.Index, gradebooks: list, tags: "Tags", as_of: np.datetime64,
-                started: dict | None = None) -> Merged:
+                started: dict | None = None, merging=None) -> Merged:
     """Read each gradebook; a person graded on an item more than once counts once, with the best.
 
     Best: the highest share of the item's points; of equal shares, the earliest. Learners absent
     from the roster are left out (and counted). Evidence without a timestamp is dated ``as_of``.
     ``ids``: the roster's learner ids, whose positions the result uses. ``started``: reads already
     under way (:func:`start_read`), by gradebook URL. Each slice of grades is reduced into the
-    people x items arrays as it arrives, so no list of every grade is ever held.
+    people x items arrays as it arrives, so no list of every grade is ever held. ``merging``: called
+    once the first gradebook's submissions are in, when the merge starts: from then on the
+    compiled loops leave the interpreter mostly free for the caller's other work.
     """
     outside: set = set()
     sources, pending, undated = {}, 0, 0
@@ -1123,6 +1137,9 @@ def merge_reads(ids: pd.Index, gradebooks: list, tags: "Tags", as_of: np.datetim
     n_subs = 0
     for gb in gradebooks:
         stream = (started.get(gb.url) or start_read(gb, tags)).stream(tags)
+        if merging is not None:
+            merging()
+            merging = None
         if paths.SELF_LEARNER_ID in set(stream.student_ids.tolist()):
             raise UsageError(f"{gb.label}: is a learner's own gradebook of self-paced checks (a copy of one), "
                              "not a cohort's; learners export their own work with `coursekit progress --export`")

@@ -576,7 +576,8 @@ def build(pledge: Pledge, roster: pd.DataFrame, gradebooks: list, min_group: int
     now = now or datetime.now(timezone.utc).replace(tzinfo=None)
     as_of = np.datetime64(now.replace(tzinfo=None), "ns")
     tags = tags or evidence.course_tags().for_competencies(pledge.competencies)
-    merged = gradebook_read.merge_reads(pd.Index(roster["learner_id"]), gradebooks, tags, as_of, started)
+    merged = gradebook_read.merge_reads(pd.Index(roster["learner_id"]), gradebooks, tags, as_of, started,
+                                        merging=lambda: _import_meanwhile("matplotlib.figure"))   # for the figures
     phase("read and merge gradebooks")
     latest = merged.latest if merged.has_evidence else None
     if latest is not None and np.datetime64(int(latest), "ns") > as_of:
@@ -597,8 +598,7 @@ def build(pledge: Pledge, roster: pd.DataFrame, gradebooks: list, min_group: int
 
 
 def _import_meanwhile(module: str) -> None:
-    """Import ``module`` in a background thread. It loads while the gradebooks are merged, whose
-    compiled loops leave the interpreter free; its first use waits for it (the import lock)."""
+    """Import ``module`` in a background thread; its first use waits for it (the import lock)."""
     import importlib
     import threading
 
@@ -639,7 +639,6 @@ def compute(pledge_path, roster_path, gradebooks: list, min_group: int = MIN_GRO
     try:
         roster = load_roster(roster_path)
         phase("pledge, tags, roster")
-        _import_meanwhile("matplotlib.figure")        # the page's figures need it
 
         own = self_assessed_mod.read(self_assessed) if self_assessed else None
         rep = build(pledge, roster, gbs, min_group, now, tags=tags, started={gbs[0].url: first})
