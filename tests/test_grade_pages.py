@@ -107,13 +107,19 @@ def test_what_the_page_reader_does_not_expect_is_read_with_sql(big, monkeypatch)
         pd.testing.assert_frame_equal(expected, got, obj=name)
         if name != "text_score.db":                                   # text counts as 0 extra credit in SQL
             pd.testing.assert_frame_equal(by_sql, got, obj=name)
-    # a stray grade of a cell that is not in the gradebook, and one of a notebook id of another length
+    # stray grades, which both ways leave out: of a cell that is not in the gradebook, of a notebook
+    # id of another length, of a notebook that does not exist (in the middle of a notebook's grades)
     stray = ec.copy_gradebook(big, "stray.db", [
         "INSERT INTO grade SELECT 'h' || substr(id, 2), notebook_id, 'fedcba9876543210fedcba9876543210', "
         "auto_score, manual_score, extra_credit, needs_manual_grade FROM grade LIMIT 1",
-        f"UPDATE grade SET notebook_id = 'short' WHERE rowid = {late}"])
-    pd.testing.assert_frame_equal(_read(stray, monkeypatch, "0"), _read(stray, monkeypatch, "1"))
-    assert cell
+        f"UPDATE grade SET notebook_id = 'short' WHERE rowid = {late}",
+        f"UPDATE grade SET notebook_id = '0123456789abcdef0123456789abcdef' WHERE rowid = {late - 40}"])
+    by_query.clear()
+    by_pages = _read(stray, monkeypatch, "1")
+    assert not by_query                                              # all of it read from the pages
+    expected = _read(stray, monkeypatch, "0")
+    pd.testing.assert_frame_equal(expected, by_pages)
+    assert len(expected) < len(by_sql) and cell
 
 
 def test_a_failure_part_way_is_read_from_where_the_pages_stopped(big, monkeypatch):
