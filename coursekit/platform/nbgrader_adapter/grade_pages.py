@@ -358,6 +358,25 @@ def merge_slice(code2d, sub2d, sub_l, nat, g_sub, g_item, g_share, keys, codes, 
     state[5] = len(g_sub)
 
 
+@njit(cache=True, nogil=True)
+def held_span(code2d, sub2d, sub_time):
+    """(results held in the people x items arrays, the earliest and the latest of their
+    submissions' times; both 0 when none is held)."""
+    n = 0
+    lo = np.int64(0)
+    hi = np.int64(0)
+    for p in range(code2d.shape[0]):
+        for i in range(code2d.shape[1]):
+            if code2d[p, i] != 0:
+                t = sub_time[sub2d[p, i]]
+                if n == 0 or t < lo:
+                    lo = t
+                if n == 0 or t > hi:
+                    hi = t
+                n += 1
+    return n, lo, hi
+
+
 _ready: list = []
 _ready_lock = threading.Lock()
 
@@ -379,6 +398,7 @@ def ready() -> bool:
                             none64, none32, np.empty(0), np.zeros(2), np.zeros(2, np.int64), 1, 0, 0, np.empty(0),
                             np.empty((0, 4), np.int64), np.zeros(6, np.int64))
                 fill_share_table(np.empty(0), none64, np.zeros(2), np.zeros(2, np.int64))
+                held_span(np.zeros((1, 1), np.uint16), np.zeros((1, 1), np.int32), none64)
                 _ready.append(True)
             except Exception:        # numba's errors are many kinds; any of them means: not here
                 _ready.append(False)
