@@ -52,7 +52,7 @@ def test_readme_quick_start_has_exactly_two_commands_and_ci_runs_the_second():
 
 def test_console_script_is_declared():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    assert project["scripts"]["coursekit"] == "coursekit.cli:main"
+    assert project["scripts"]["coursekit"] == "coursekit.cli:run"
 
 
 # --- The built wheel: what ships, and that the toolkit works from it alone ---------------------

@@ -497,6 +497,17 @@ def test_benchmark_script_small(tmp_path):
     assert (tmp_path / "bench" / "roster.csv").exists()
 
 
+def test_the_command_skips_the_teardown_but_not_its_output_or_status(tmp_path):
+    """The report's process ends without the interpreter's teardown (``cli.skip_teardown``): what
+    it printed still arrives, through a pipe, and its exit status is the command's."""
+    proc = subprocess.run([sys.executable, "-m", "coursekit", "pledge", "report", "--pledge", str(tmp_path / "none.yml"),
+                           "--roster", str(tmp_path / "r.csv"), "--gradebook", str(tmp_path / "g.db"),
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [f"coursekit pledge: error: {tmp_path / 'none.yml'}: no such pledge file"]
+    assert not (tmp_path / "out").exists()
+
+
 # ---------------------------------------------------------------------------------------------
 # Self-paced checks are not assessed work: refused as a gradebook, shown apart when exported
 
