@@ -8,11 +8,14 @@ import yaml
 
 from coursekit.errors import UsageError
 
+# libyaml's parser where PyYAML was built with it: the same safe loading, ten times faster.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def read_mapping(path: Path) -> dict:
     """The YAML file at ``path``, which must hold a mapping at the top level."""
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_LOADER)
     except FileNotFoundError:
         raise UsageError(f"{path}: file not found; run the command inside the course folder or set COURSEKIT_ROOT")
     except UnicodeDecodeError:
