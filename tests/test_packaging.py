@@ -5,6 +5,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import zipfile
 try:
     import tomllib
@@ -53,6 +54,18 @@ def test_readme_quick_start_has_exactly_two_commands_and_ci_runs_the_second():
 def test_console_script_is_declared():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     assert project["scripts"]["coursekit"] == "coursekit.cli:run"
+
+
+def test_a_command_loads_only_its_own_module():
+    """Each command's module is named after it, and a command loads no other (it starts sooner);
+    without a command, or with one that does not exist, every command is there for the help."""
+    code = ("import sys; from coursekit.cli import build_parser; build_parser({!r}); "
+            "print(sorted(m for m in sys.modules if m.startswith('coursekit.cli.')))")
+    loaded = {command: subprocess.run([sys.executable, "-c", code.format(command)], capture_output=True, text=True,
+                                      check=True).stdout.strip()
+              for command in ("progress", None, "nosuch")}
+    assert loaded["progress"] == "['coursekit.cli.progress']"
+    assert loaded[None] == loaded["nosuch"] and "'coursekit.cli.pledge'" in loaded[None]
 
 
 # --- The built wheel: what ships, and that the toolkit works from it alone ---------------------

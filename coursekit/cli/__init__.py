@@ -1,5 +1,6 @@
-"""The ``coursekit`` command. Each subcommand lives in ``coursekit/cli/<name>.py`` and
-exposes ``register(subparsers)``; it sets ``func(args) -> int`` on its parser.
+"""The ``coursekit`` command. Each subcommand lives in ``coursekit/cli/<name>.py``, named after
+it (a command loads only its own module), and exposes ``register(subparsers)``; it sets
+``func(args) -> int`` on its parser.
 
 Errors a user can fix (``UsageError``) print as one line on stderr and exit with status 2.
 """
@@ -16,15 +17,18 @@ from coursekit import __version__
 from coursekit.errors import UsageError
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line. ``command``: load only that command's module (each module is named after
+    its command), which spares a command loading the others; every command when None or unknown."""
     parser = argparse.ArgumentParser(
         prog="coursekit",
         description="Responsible AI for civil servants: lessons, graded exercises, progress and reports.",
     )
     parser.add_argument("--version", action="version", version=f"coursekit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
-        mod = importlib.import_module(f"{__name__}.{info.name}")
+    names = sorted(info.name for info in pkgutil.iter_modules(__path__))
+    for name in [command] if command in names else names:
+        mod = importlib.import_module(f"{__name__}.{name}")
         if hasattr(mod, "register"):
             mod.register(sub)
     return parser
@@ -32,7 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    args_in = sys.argv[1:] if argv is None else argv
+    parser = build_parser(args_in[0] if args_in and not args_in[0].startswith("-") else None)
     try:
         args, extra = parser.parse_known_args(argv)
         if extra and getattr(args, "command", None) != "lab":  # only `lab` passes options on
