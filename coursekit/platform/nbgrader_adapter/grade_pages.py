@@ -310,9 +310,8 @@ def merge_slice(code2d, sub2d, sub_l, nat, g_sub, g_item, g_share, keys, codes, 
     one counted, one of someone not on the roster skipped; a first result is held, a result for a
     (person, item) already held is a clash, for the best-result rule to settle.
 
-    Each share's code is its place in order of first appearance (the order ``_Store.local_codes``
-    gives), from the table ``keys``/``codes``; a share not in it yet gets the next code and goes in
-    ``added``. ``state``: pending, undated, clashes written (rows of learner, item, code,
+    Each share's code is its place in order of first appearance among the slices merged, from the
+    table ``keys``/``codes``; a share not in it yet gets the next code and goes in ``added``. ``state``: pending, undated, clashes written (rows of learner, item, code,
     submission), codes given, shares added, where the loop stopped: it stops at the grade whose
     share would take a code past ``limit`` (the caller makes room and goes on from there), else
     at the slice's end."""

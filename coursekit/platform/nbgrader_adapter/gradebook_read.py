@@ -289,16 +289,18 @@ FROM submitted_notebook sn
 JOIN submitted_assignment sa ON sa.id = sn.assignment_id
 WHERE sn.notebook_id IN (SELECT id FROM notebook WHERE name = ?)
 """
-# The submitted assignments with their learners' ids as text (separated by a character no id
-# holds; checked), matched to the student table in numpy: the join looks each learner up in the
-# student table's index, most of the query's time.
+# Learners' ids come as one text, separated by a character no id holds (checked): handed over row
+# by row, each row waits for the interpreter, which other threads hold while the command starts.
+_SEP = "\x1f"
+# The submitted assignments with their learners' ids as nbgrader recorded them, which numpy then
+# finds among the student table's ids (as the portable reader's _SUBS_SQL takes them).
 _SA_PACKED = f"""
 SELECT CAST(group_concat(CASE WHEN length(CAST(sa.id AS BLOB)) = {_ID_BYTES} THEN sa.id ELSE '{_ID_PLACEHOLDER}' END, '')
             AS BLOB),
-       group_concat(sa.student_id, char(31)),
+       group_concat(sa.student_id, char({ord(_SEP)})),
        group_concat({_MS}),
        count(*),
-       sum(typeof(sa.student_id) = 'text' AND instr(sa.student_id, char(31)) = 0)
+       sum(typeof(sa.student_id) = 'text' AND instr(sa.student_id, char({ord(_SEP)})) = 0)
 FROM submitted_assignment sa
 """
 _SN_PACKED = f"""
@@ -359,14 +361,13 @@ class _IdIndex:
 
 
 def _student_ids(con) -> list:
-    """The student table's ids. In one text when they can be (each row handed over on its own
-    waits for the interpreter, which other threads hold while the command starts)."""
-    ids, n, whole = con.execute("SELECT group_concat(id, char(31)), count(*), "
-                                "sum(typeof(id) = 'text' AND instr(id, char(31)) = 0) FROM student").fetchone()
+    """The student table's ids, in one text when they can be (see _SEP)."""
+    ids, n, whole = con.execute(f"SELECT group_concat(id, char({ord(_SEP)})), count(*), "
+                                f"sum(typeof(id) = 'text' AND instr(id, char({ord(_SEP)})) = 0) FROM student").fetchone()
     if not n:
         return []
     if whole == n:
-        return ids.split("\x1f")
+        return ids.split(_SEP)
     return [r[0] for r in con.execute("SELECT id FROM student")]
 
 
@@ -634,7 +635,7 @@ class PendingRead:
         if odd or not index.unique:         # an id that is not 32 bytes, or two ids that share a hash
             return None
         ms = _parse_ints(sa_ms, 1)[:, 0]
-        names = sa_students.split("\x1f") if n_sa else []
+        names = sa_students.split(_SEP) if n_sa else []
         pos = index.find(_id_words(sn_ids)) if sn_ids else np.empty(0, dtype=np.int64)
         sn_rowid = _parse_ints(sn_rowids, 1)[:, 0]
         if len(names) != n_sa or len(ms) != n_sa or len(index.words) != n_sa or len(pos) != len(sn_rowid):
